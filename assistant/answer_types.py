@@ -1,0 +1,68 @@
+"""The Answer and Citation types both answer engines return, and the shared abstention sentinel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .retrieval import Passage
+
+# The one phrase that means "not answerable from the articles": the prompts ask the model to
+# say exactly this, the extractive answerer uses it, and the tests and eval look for it.
+CANNOT_ANSWER = "I cannot answer that from the indexed articles."
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the [n] marker: passage n of those shown to the answerer
+    passage: Passage
+    quote: str  # verbatim: article_text[start:end]
+    start: int
+    end: int
+    score: float
+    attached: bool = False  # True when added afterwards because the model gave no marker
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "article_id": self.passage.article_id,
+            "chunk_id": self.passage.chunk_id,
+            "title": self.passage.title,
+            "source": self.passage.source,
+            "published": self.passage.published,
+            "url": self.passage.url,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+            "score": round(self.score, 4),
+            "attached": self.attached,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    standalone_question: str = ""
+    dropped_markers: list[str] = field(default_factory=list)  # invalid [n] the model wrote, removed
+    engine: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "engine": self.engine,
+            "citations": [c.to_json() for c in self.citations],
+            "dropped_markers": self.dropped_markers,
+            "passages": [
+                {"n": i, "article_id": p.article_id, "chunk_id": p.chunk_id, "title": p.title, "start": p.start, "end": p.end, "score": round(p.score, 4)}
+                for i, p in enumerate(self.passages, start=1)
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

@@ -1,0 +1,117 @@
+"""Article → Chunks: sentence-aware packing under a word-piece budget, with offsets.
+
+Invariant: ``chunk.text == article.text[chunk.start:chunk.end]``. No chunk exceeds the
+token budget, so the embedder (MiniLM reads 256 word pieces) never silently cuts one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+# For each text, the (start, end) character span of each token. The local embedder passes
+# its real WordPiece offsets; ``approximate_token_spans`` is the fallback for other models.
+TokenSpans = Callable[[list[str]], list[list[tuple[int, int]]]]
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "st", "jr", "sr",
+    "inc", "corp", "co", "ltd", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "fig", "est",
+}
+# A boundary candidate: terminal punctuation (+ closing quotes/brackets) then whitespace.
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"([A-Za-z.]+)\.$")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) in ``text`` (+ ``offset``), whitespace trimmed; lines are boundaries."""
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        line_start = line.start()
+        cursor = line_start
+        for match in _BOUNDARY.finditer(line.group()):
+            end = line_start + match.end()
+            word = _WORD_BEFORE.search(text[cursor:line_start + match.start() + 1])
+            if word and word.group(1).lower() in _ABBREVIATIONS:
+                continue
+            if len(word.group(1)) == 1 if word else False:  # an initial such as "J. Smith"
+                continue
+            spans.append((cursor, end))
+            cursor = end
+        spans.append((cursor, line.end()))
+    trimmed = []
+    for start, end in spans:
+        segment = text[start:end]
+        left = len(segment) - len(segment.lstrip())
+        right = len(segment.rstrip())
+        if right > left:
+            trimmed.append((offset + start + left, offset + start + right))
+    return trimmed
+
+
+def approximate_token_spans(texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Words and punctuation marks: at least as many pieces as most subword tokenizers make."""
+    return [[m.span() for m in re.finditer(r"\w+|[^\w\s]", t)] for t in texts]
+
+
+def _units(text: str, token_spans: TokenSpans, budget: int) -> list[tuple[int, int, int]]:
+    """Sentences as (start, end, tokens); sentences over budget are cut at token boundaries."""
+    sentences = split_sentences(text)
+    spans_per_sentence = token_spans([text[s:e] for s, e in sentences])
+    units = []
+    for (start, end), spans in zip(sentences, spans_per_sentence):
+        if len(spans) <= budget:
+            units.append((start, end, len(spans)))
+            continue
+        piece_start = 0
+        for first in range(0, len(spans), budget):
+            last = min(first + budget, len(spans)) - 1
+            cut_end = spans[last][1] if last < len(spans) - 1 else end - start
+            units.append((start + piece_start, start + cut_end, last - first + 1))
+            if last + 1 < len(spans):
+                piece_start = spans[last + 1][0]
+    return units
+
+
+def chunk_article(
+    article_id: str,
+    content_hash: str,
+    text: str,
+    token_spans: TokenSpans = approximate_token_spans,
+    max_tokens: int = 200,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    """Pack sentences into chunks of at most ``max_tokens``; neighbours share ``overlap_sentences``.
+
+    Ids are ``{article_id}:{hash12}:{start}-{end}``: stable for the same content, new when it changes.
+    """
+    units = _units(text, token_spans, max_tokens)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and total + units[j][2] <= max_tokens:
+            total += units[j][2]
+            j += 1
+        j = max(j, i + 1)
+        start, end = units[i][0], units[j - 1][1]
+        chunks.append(Chunk(f"{article_id}:{content_hash[:12]}:{start}-{end}", article_id, start, end, text[start:end]))
+        if j >= len(units):
+            break
+        i = max(i + 1, j - overlap_sentences)
+    return chunks
+
+
+def chunk_many(items: Sequence[tuple[str, str, str]], token_spans: TokenSpans, max_tokens: int, overlap_sentences: int) -> list[list[Chunk]]:
+    """Chunk (article_id, content_hash, text) triples."""
+    return [chunk_article(a, h, t, token_spans, max_tokens, overlap_sentences) for a, h, t in items]

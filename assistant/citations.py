@@ -1,0 +1,136 @@
+"""Citations: parse [n] markers, validate them against the passages shown, pick verbatim quotes.
+
+Pure functions (plus ``MarkerStream`` for text arriving in pieces). A marker refers to passage n
+of those shown to the answerer; anything else is dropped and reported, never shown as a source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .answer_types import Citation
+from .bm25 import tokenize
+from .chunking import split_sentences
+from .retrieval import Passage
+
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Similarity of two texts in [0, 1]; lexical by default, the caller may pass an embedding one.
+Similarity = Callable[[str, list[str]], list[float]]
+
+
+def stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def terms(text: str) -> set[str]:
+    return {stem(t) for t in tokenize(text)}
+
+
+def lexical_similarity(claim: str, candidates: list[str]) -> list[float]:
+    """Share of the claim's content terms found in each candidate."""
+    wanted = terms(claim)
+    if not wanted:
+        return [0.0 for _ in candidates]
+    return [len(wanted & terms(c)) / len(wanted) for c in candidates]
+
+
+def marker_numbers(text: str) -> list[int]:
+    return [int(n) for match in MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+
+
+@dataclass
+class Validated:
+    text: str  # the answer with invalid markers removed
+    claims: list[tuple[str, list[int]]]  # (sentence without markers, valid passage numbers cited)
+    dropped: list[str]
+
+
+def validate(text: str, passage_count: int) -> Validated:
+    """Keep markers that name a shown passage; drop (and report) the rest."""
+    dropped: list[str] = []
+
+    def clean(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= passage_count]
+        dropped.extend(f"[{n}]" for n in numbers if not 1 <= n <= passage_count)
+        return "".join(f"[{n}]" for n in dict.fromkeys(valid))
+
+    cleaned = re.sub(r" +([.,;:!?])", r"\1", MARKER.sub(clean, text)).strip()
+    claims = []
+    for start, end in split_sentences(cleaned):
+        sentence = cleaned[start:end]
+        claims.append((MARKER.sub("", sentence).strip(), list(dict.fromkeys(marker_numbers(sentence)))))
+    return Validated(cleaned, claims, dropped)
+
+
+def best_quote(claim: str, passage: Passage, similarity: Similarity = lexical_similarity) -> tuple[str, int, int, float]:
+    """The passage sentence that best supports ``claim``: (quote, article start, article end, score)."""
+    spans = split_sentences(passage.text)
+    if not spans:
+        return passage.text, passage.start, passage.end, 0.0
+    sentences = [passage.text[s:e] for s, e in spans]
+    scores = similarity(claim, sentences)
+    best = max(range(len(spans)), key=lambda i: scores[i])
+    start, end = spans[best]
+    return sentences[best], passage.start + start, passage.start + end, float(scores[best])
+
+
+def cite(text: str, passages: list[Passage], similarity: Similarity = lexical_similarity, min_support: float = 0.3) -> tuple[str, list[Citation], list[str]]:
+    """Citations for a generated answer: from its valid markers, or attached by support when it has none.
+
+    Returns (cleaned text, citations, dropped markers). Attached citations are flagged ``attached``.
+    """
+    checked = validate(text, len(passages))
+    citations: dict[int, Citation] = {}
+    for claim, numbers in checked.claims:
+        for n in numbers:
+            if n not in citations:
+                quote, start, end, score = best_quote(claim, passages[n - 1], similarity)
+                citations[n] = Citation(n, passages[n - 1], quote, start, end, score)
+    if citations or not passages:
+        return checked.text, sorted(citations.values(), key=lambda c: c.n), checked.dropped
+    for claim, _ in checked.claims:
+        options = [(best_quote(claim, p, similarity), n) for n, p in enumerate(passages, start=1)]
+        (quote, start, end, score), n = max(options, key=lambda o: o[0][3])
+        if score >= min_support and n not in citations:
+            citations[n] = Citation(n, passages[n - 1], quote, start, end, score, attached=True)
+    return checked.text, sorted(citations.values(), key=lambda c: c.n), checked.dropped
+
+
+class MarkerStream:
+    """Filters streamed text: holds back a possibly unfinished "[12" and removes invalid markers."""
+
+    def __init__(self, passage_count: int) -> None:
+        self.passage_count = passage_count
+        self._pending = ""
+        self.seen: list[int] = []
+        self.dropped: list[str] = []
+
+    def feed(self, delta: str) -> str:
+        text = self._pending + delta
+        cut = text.rfind("[")
+        if cut != -1 and "]" not in text[cut:] and re.fullmatch(r"\[[\d,;\s]*", text[cut:]):
+            self._pending, text = text[cut:], text[:cut]
+        else:
+            self._pending = ""
+        return self._filter(text)
+
+    def close(self) -> str:
+        rest, self._pending = self._pending, ""
+        return self._filter(rest)
+
+    def _filter(self, text: str) -> str:
+        def keep(match: re.Match[str]) -> str:
+            numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+            valid = [n for n in numbers if 1 <= n <= self.passage_count]
+            self.seen.extend(valid)
+            self.dropped.extend(f"[{n}]" for n in numbers if n not in valid)
+            return "".join(f"[{n}]" for n in valid)
+
+        return MARKER.sub(keep, text)
+

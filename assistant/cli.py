@@ -1,0 +1,205 @@
+"""The `assistant` command: parsing and rendering only; the library computes and raises typed errors.
+
+Heavy imports (Chroma, onnxruntime, LangChain) happen inside commands, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .retrieval import Filters
+
+app = typer.Typer(
+    help="Answers questions about your news articles, every claim cited to a passage. Offline by default.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback must never print an API key held in a local
+)
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [env: ASSISTANT_INDEX].", show_default=False)]
+ChromaOpt = Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000 [env: ASSISTANT_CHROMA_URL].", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+EmbedOpt = Annotated[Optional[str], typer.Option("--embedding-model", help="Embedding model [env: ASSISTANT_EMBEDDING_MODEL].", show_default=False)]
+
+
+def _settings(**flags: Any) -> Settings:
+    from .config import load_settings
+
+    return load_settings(**flags)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from .render import error
+
+    error(str(exc))
+    return typer.Exit(getattr(exc, "exit_code", 1))
+
+
+def _parse_date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from .errors import InputError
+
+        raise InputError(f"{flag} expects a date like 2024-02-26, got {value!r}") from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of .txt .md .html .json .jsonl articles.", show_default=False)],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove indexed articles whose files are gone.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedding_model: EmbedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add or update articles in the index (only new or changed ones are embedded)."""
+    from .errors import AssistantError
+
+    try:
+        settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
+        report = _run_ingest(paths, settings, prune, as_json)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    from .render import out, print_json, warning
+
+    for problem in report.problems:
+        warning(str(problem))
+    if as_json:
+        print_json(report.summary())
+    else:
+        recovered = f", {report.recovered} recovered from an interrupted run" if report.recovered else ""
+        out.print(
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, {report.removed} removed; "
+            f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s{recovered}"
+        )
+    if any(p.fatal for p in report.problems):
+        raise typer.Exit(2)  # the rest was ingested, but something given was skipped
+
+
+def _run_ingest(paths: list[Path], settings: Settings, prune: bool, quiet: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .ingest import ingest as run
+    from .render import err
+
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run(paths, settings, prune=prune, progress=progress)
+
+
+def _filters(as_of: str | None, since: str | None, until: str | None, source: str | None) -> Filters:
+    from .retrieval import Filters
+
+    return Filters(
+        since=_parse_date(since, "--since"),
+        until=_parse_date(until, "--until"),
+        source=source,
+        as_of=_parse_date(as_of, "--as-of") or date.today(),
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the indexed articles.", show_default=False)],
+    k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
+    as_json: JsonOpt = False,
+    show_passages: Annotated[bool, typer.Option("--show-passages", help="Also print the retrieved passages.")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Prefer articles published up to this date (YYYY-MM-DD) [default: today].", show_default=False)] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this date.", show_default=False)] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this date.", show_default=False)] = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
+    offline: Annotated[Optional[bool], typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint [env: ASSISTANT_BASE_URL, OPENAI_BASE_URL].", show_default=False)] = None,
+    model_path: Annotated[Optional[Path], typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at once instead of streaming it.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedding_model: EmbedOpt = None,
+) -> None:
+    """Answer one question with cited passages."""
+    from .errors import AssistantError
+
+    try:
+        settings = _settings(
+            k=k, index=index, chroma_url=chroma_url, embedding_model=embedding_model, offline=offline,
+            model=model, base_url=base_url, model_path=model_path, timeout=timeout,
+        )
+        filters = _filters(as_of, since, until, source)
+        from .engine import Assistant, check_question
+
+        check_question(question)
+        assistant = Assistant(settings)
+        from .render import out, print_answer, print_json, print_passages
+
+        stream = settings.uses_llm and not no_stream and not as_json
+        on_token = (lambda text: out.print(text, end="", markup=False)) if stream else None
+        answer = assistant.ask(question, filters, on_token=on_token)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print_json(answer.to_json())
+        return
+    if stream:
+        out.print()
+    print_answer(answer, streamed=stream)
+    if show_passages:
+        print_passages(answer.passages)
+
+
+@app.command()
+def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model: EmbedOpt = None, as_json: JsonOpt = False) -> None:
+    """Show what is indexed: articles, chunks, embedding model, index path and size."""
+    from .errors import AssistantError
+
+    try:
+        settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
+        from .embeddings import make_embedder
+        from .index import Index
+
+        info = Index(settings, make_embedder(settings)).status()
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    from .render import human_size, out, print_json
+
+    if as_json:
+        print_json(vars(info))
+        return
+    out.print(f"index           {info.index}")
+    out.print(f"vectors         {info.chroma}")
+    out.print(f"articles        {info.articles}")
+    out.print(f"chunks          {info.chunks}")
+    out.print(f"embedding model {info.embedding_model}")
+    out.print(f"size            {human_size(info.size_bytes)}")
+    out.print(f"bm25 sidecar    {'up to date' if info.bm25_fresh else 'stale (run assistant doctor --fix)'}")
+
+
+def main() -> None:
+    """Console entry point: known errors are one line (in the commands); anything else too, unless debugging."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # never a traceback for users; ASSISTANT_DEBUG=1 shows it
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        from .render import error
+
+        error(f"unexpected {type(exc).__name__}: {exc} (re-run with ASSISTANT_DEBUG=1 for details)")
+        raise SystemExit(1) from None

@@ -1,0 +1,78 @@
+"""The one code path behind `ask`, `chat` and `eval`: retrieve, then answer (extractive or LLM)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+from .answer_types import Answer
+from .config import Settings
+from .embeddings import make_embedder
+from .errors import EmptyIndexError, InputError
+from .index import Index
+from .retrieval import Filters, Retriever
+
+MAX_QUESTION_CHARS = 4000  # longer "questions" are documents pasted by mistake; MiniLM reads 256 word pieces anyway
+OnToken = Callable[[str], None]
+
+
+def check_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise InputError("the question is empty; ask something, e.g. assistant ask \"Who invested in Mistral AI?\"")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
+    return question
+
+
+class Assistant:
+    """Opens the index once and answers questions against it."""
+
+    def __init__(self, settings: Settings, index: Index | None = None) -> None:
+        self.settings = settings
+        self.index = index or Index(settings, make_embedder(settings))
+        if not self.index.manifest.articles:
+            raise EmptyIndexError(f"the index at {settings.index} is empty; add articles with 'assistant ingest PATH'")
+        self.retriever = Retriever(self.index, settings)
+        self._chain = None
+
+    def ask(self, question: str, filters: Filters | None = None, history: list[tuple[str, str]] | None = None, on_token: OnToken | None = None) -> Answer:
+        """Answer ``question`` (given the earlier (question, answer) turns) with citations."""
+        question = check_question(question)
+        filters = filters or Filters(as_of=date.today())
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        standalone = self._standalone(question, history or [])
+        timings["condense"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        passages = self.retriever.retrieve(standalone, self.settings.k, filters)
+        timings["retrieve"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        if self.settings.uses_llm:
+            answer = self.chain().answer(question, standalone, passages, history or [], on_token)
+        else:
+            from .extractive import answer_extractively
+
+            answer = answer_extractively(standalone, passages, self.index.embedder, self.settings.min_relevance)
+            answer.question = question
+        timings["answer"] = (time.perf_counter() - started) * 1000
+        answer.standalone_question = standalone
+        answer.timings_ms = timings
+        return answer
+
+    def _standalone(self, question: str, history: list[tuple[str, str]]) -> str:
+        if not history:
+            return question
+        if self.settings.uses_llm:
+            return self.chain().condense(question, history)
+        from .condense import carry_subject
+
+        return carry_subject(question, [q for q, _ in history])
+
+    def chain(self):  # type: ignore[no-untyped-def]
+        if self._chain is None:
+            from .chain import LLMChain
+
+            self._chain = LLMChain(self.settings, self.index.embedder)
+        return self._chain

@@ -1,0 +1,73 @@
+"""The offline answerer: no LLM, the answer is the retrieved sentences that best answer the question.
+
+Each sentence is scored by embedding similarity to the question plus the share of the
+question's terms it contains. Below ``min_relevance`` it abstains with the shared sentinel
+rather than quote something unrelated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from .answer_types import CANNOT_ANSWER, Answer, Citation
+from .chunking import split_sentences
+from .citations import lexical_similarity
+from .retrieval import Passage
+
+MAX_SENTENCES = 2
+SECOND_SENTENCE_RATIO = 0.92  # a second sentence must score almost as well as the best one
+DENSE_WEIGHT, LEXICAL_WEIGHT = 0.65, 0.35
+MIN_CHARS = 25  # headlines, datelines and bylines are not answers
+
+
+@dataclass(frozen=True)
+class Candidate:
+    n: int  # passage number
+    passage: Passage
+    text: str
+    start: int  # article offsets
+    end: int
+
+
+def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
+    """Every sentence of the passages once (overlapping chunks repeat sentences), with article offsets."""
+    seen: set[tuple[str, int]] = set()
+    found = []
+    for n, passage in enumerate(passages, start=1):
+        for start, end in split_sentences(passage.text):
+            key = (passage.article_id, passage.start + start)
+            text = passage.text[start:end]
+            if key in seen or len(text) < MIN_CHARS:
+                continue
+            seen.add(key)
+            found.append(Candidate(n, passage, text, passage.start + start, passage.start + end))
+    return found
+
+
+def relevance(question: str, sentences: list[str], embedder: Embeddings) -> list[float]:
+    import numpy as np
+
+    if not sentences:
+        return []
+    vectors = np.asarray(embedder.embed_documents([question, *sentences]), dtype=np.float32)
+    dense = vectors[1:] @ vectors[0]
+    lexical = lexical_similarity(question, sentences)
+    return [DENSE_WEIGHT * float(d) + LEXICAL_WEIGHT * lex for d, lex in zip(dense, lexical)]
+
+
+def answer_extractively(question: str, passages: list[Passage], embedder: Embeddings, min_relevance: float) -> Answer:
+    """Answer from ``passages`` by quoting; abstain when no sentence clears ``min_relevance``."""
+    candidates = candidate_sentences(passages)
+    scores = relevance(question, [c.text for c in candidates], embedder)
+    ranked = sorted(zip(scores, range(len(candidates))), reverse=True)
+    if not ranked or ranked[0][0] < min_relevance:
+        return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages)
+    best_score = ranked[0][0]
+    chosen = [candidates[i] for score, i in ranked[:MAX_SENTENCES] if score >= max(min_relevance, SECOND_SENTENCE_RATIO * best_score)]
+    chosen.sort(key=lambda c: (c.n, c.start))  # read in article order
+    score_of = {id(candidates[i]): s for s, i in ranked}
+    citations = [Citation(c.n, c.passage, c.text, c.start, c.end, score_of[id(c)]) for c in chosen]
+    text = " ".join(f"{c.text} [{c.n}]" for c in chosen)
+    return Answer(question, text, abstained=False, citations=citations, passages=passages)

@@ -1,0 +1,231 @@
+"""The index: a Chroma collection (embedded or a `chroma run` server) + BM25 sidecar + manifest.
+
+Layout of the index directory: ``chroma/`` (embedded store only), ``manifest.json``,
+``bm25/`` and ``write.lock``. With ``chroma_url`` the vectors live on the server and the
+directory keeps the manifest, sidecar and lock of that collection.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_core.embeddings import Embeddings
+
+from .bm25 import BM25Sidecar
+from .config import Settings
+from .embeddings import embedder_name
+from .errors import ConfigError, IndexBusyError, IndexMismatchError, IndexCorruptError
+from .manifest import Manifest
+
+# Chroma's default ef_search (100) lost recall on near-duplicate news: raise both ef values.
+HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
+PAGE = 5000  # ids/documents fetched from Chroma per request
+
+
+def day_number(iso: str) -> int:
+    """Days since 1970-01-01 for an ISO date, -1 when unknown: sortable, filterable in Chroma."""
+    try:
+        return (date.fromisoformat(iso) - date(1970, 1, 1)).days
+    except (TypeError, ValueError):
+        return -1
+
+
+def _client(settings: Settings) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"--chroma-url must look like http://HOST:PORT, got {settings.chroma_url!r}")
+        try:
+            client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000), ssl=url.scheme == "https", settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises a zoo of transport errors
+            raise ConfigError(f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); start it with 'chroma run --path DIR --host HOST --port PORT'") from None
+        return client
+    return chromadb.PersistentClient(path=str(settings.index / "chroma"), settings=chroma_settings)
+
+
+@dataclass
+class IndexStatus:
+    articles: int
+    chunks: int
+    embedding_model: str
+    index: str
+    chroma: str
+    size_bytes: int
+    bm25_fresh: bool
+
+
+class Index:
+    """Open (or create) the index for ``settings`` with ``embedder``; refuses a different embedding model."""
+
+    def __init__(self, settings: Settings, embedder: Embeddings, create: bool = False) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.path = settings.index
+        if not create and not (self.path / "manifest.json").exists():
+            from .errors import EmptyIndexError
+
+            raise EmptyIndexError(f"no index at {self.path}; build one with 'assistant ingest PATH' (or point --index at an existing one)")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.manifest = Manifest.load(self.path / "manifest.json")
+        self.bm25 = BM25Sidecar(self.path / "bm25")
+        name = embedder_name(embedder)
+        if self.manifest.embedding_model and self.manifest.embedding_model != name:
+            raise IndexMismatchError(self._mismatch(self.manifest.embedding_model, name))
+        from langchain_chroma import Chroma
+
+        self.store = Chroma(
+            client=_client(settings),
+            collection_name=settings.collection,
+            embedding_function=embedder,
+            collection_metadata={"embedding_model": name, "embedding_dim": getattr(embedder, "dimension", 0) or 0, "schema": 1},
+            collection_configuration={"hnsw": HNSW},  # type: ignore[typeddict-item]
+            create_collection_if_not_exists=True,
+        )
+        recorded = (self.collection.metadata or {}).get("embedding_model")
+        if recorded and recorded != name:
+            raise IndexMismatchError(self._mismatch(recorded, name))
+        self.manifest.embedding_model = name
+
+    def _mismatch(self, recorded: str, wanted: str) -> str:
+        return (
+            f"the index at {self.path} was built with {recorded!r}, not {wanted!r}; "
+            f"use --embedding-model {recorded} or re-index into a new --index DIR"
+        )
+
+    @property
+    def collection(self) -> Any:
+        return self.store._collection
+
+    def write_lock(self, wait_seconds: float = 10.0) -> Any:
+        """An exclusive lock for writers; readers never take it."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.path / "write.lock"))
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout:
+            raise IndexBusyError(f"another 'assistant ingest' is writing to {self.path}; wait for it to finish and retry") from None
+        return lock
+
+    # --- chunk-level access -------------------------------------------------
+
+    def all_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=PAGE, offset=offset)["ids"]
+            ids.extend(page)
+            if len(page) < PAGE:
+                return ids
+            offset += PAGE
+
+    def iter_documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            page = self.collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            yield from zip(page["ids"], page["documents"], page["metadatas"])
+            if len(page["ids"]) < PAGE:
+                return
+            offset += PAGE
+
+    def upsert(self, ids: list[str], embeddings: Any, documents: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for first in range(0, len(ids), PAGE):
+            window = slice(first, first + PAGE)
+            self.collection.upsert(ids=ids[window], embeddings=embeddings[window], documents=documents[window], metadatas=metadatas[window])
+
+    def delete(self, ids: list[str]) -> None:
+        for first in range(0, len(ids), PAGE):
+            self.collection.delete(ids=ids[first : first + PAGE])
+
+    def delete_articles(self, article_ids: list[str]) -> None:
+        for first in range(0, len(article_ids), 500):
+            self.collection.delete(where={"article_id": {"$in": article_ids[first : first + 500]}})
+
+    def rebuild_bm25(self) -> None:
+        ids, texts, days, sources = [], [], [], []
+        for chunk_id, text, meta in self.iter_documents():
+            ids.append(chunk_id)
+            texts.append(f"{meta.get('title', '')}\n{text}")
+            days.append(int(meta.get("published_day", -1)))
+            sources.append(str(meta.get("source", "")))
+        self.bm25.build(ids, texts, days, sources, self.manifest.generation)
+
+    def status(self) -> IndexStatus:
+        return IndexStatus(
+            articles=len(self.manifest.articles),
+            chunks=self.collection.count(),
+            embedding_model=self.manifest.embedding_model,
+            index=str(self.path),
+            chroma=self.settings.chroma_url or str(self.path / "chroma"),
+            size_bytes=index_size(self.path),
+            bm25_fresh=self.bm25.generation() == self.manifest.generation,
+        )
+
+    def check(self) -> list[str]:
+        """Problems found (manifest vs Chroma vs BM25 sidecar), each with its fix; empty when healthy."""
+        problems = []
+        by_article = _ids_by_article(self.all_ids())
+        for article_id, entry in self.manifest.articles.items():
+            stored = by_article.pop((article_id, entry.hash[:12]), 0)
+            if stored != entry.chunks:
+                problems.append(f"article {article_id}: manifest has {entry.chunks} chunks, Chroma {stored}; fix: assistant doctor --fix (re-embeds it on the next ingest)")
+        orphans = sum(by_article.values())
+        if orphans:
+            problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
+        if self.bm25.generation() != self.manifest.generation:
+            problems.append("the BM25 sidecar is out of date; fix: assistant doctor --fix")
+        return problems
+
+    def reconcile(self) -> int:
+        """Make Chroma and the manifest agree after a crash; returns how many articles were dropped.
+
+        Orphan chunks (not from an article's recorded hash) are deleted; articles whose chunks
+        are incomplete are dropped from the manifest so the next ingest embeds them again.
+        Must be called under the write lock.
+        """
+        ids = self.all_ids()
+        counts = _ids_by_article(ids)
+        dropped = 0
+        for article_id, entry in list(self.manifest.articles.items()):
+            if counts.get((article_id, entry.hash[:12]), 0) != entry.chunks:
+                self.manifest.forget(article_id)
+                dropped += 1
+        keep = {(a, e.hash[:12]) for a, e in self.manifest.articles.items()}
+        orphans = [i for i in ids if _article_key(i) not in keep]
+        if orphans:
+            self.delete(orphans)
+        if dropped or orphans:
+            self.manifest.save()
+        return dropped
+
+
+def _article_key(chunk_id: str) -> tuple[str, str]:
+    article_id, digest, _ = chunk_id.rsplit(":", 2)
+    return article_id, digest
+
+
+def _ids_by_article(ids: list[str]) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for chunk_id in ids:
+        try:
+            key = _article_key(chunk_id)
+        except ValueError:
+            raise IndexCorruptError(f"unexpected chunk id {chunk_id!r} in the collection; is --collection shared with another tool?") from None
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def index_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

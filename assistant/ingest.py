@@ -1,0 +1,145 @@
+"""Ingest: load → plan against the manifest → chunk → embed → write Chroma → manifest → BM25.
+
+Crash safety comes from the write order: an article's chunks are written to Chroma before the
+manifest records it, and ``Index.reconcile`` (run first, under the write lock) removes whatever
+a killed run left half-done. Chunk ids are deterministic, so re-writing is an idempotent upsert.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .articles import Article, Problem, load_paths
+from .chunking import Chunk, approximate_token_spans, chunk_article
+from .config import Settings
+from .embeddings import make_embedder
+from .errors import InputError
+from .index import Index, day_number
+
+GROUP_CHUNKS = 2048  # chunks embedded and committed together: big enough to sort well, small enough to lose little on a crash
+TITLE_CHARS = 160  # title prefix kept short so that title + chunk stays under MiniLM's 256 word pieces
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    recovered: int = 0  # articles a previous, interrupted run left incomplete
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 2),
+            "skipped": [str(p) for p in self.problems if p.fatal],
+            "warnings": [str(p) for p in self.problems if not p.fatal],
+        }
+
+
+def embedded_text(article: Article, chunk: Chunk) -> str:
+    """What the embedder sees: the title (context for short chunks), then the chunk."""
+    title = article.title[:TITLE_CHARS]
+    if not title or chunk.text.startswith(title):
+        return chunk.text
+    return f"{title}\n{chunk.text}"
+
+
+def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "published": article.published,
+        "published_day": day_number(article.published),
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+
+
+def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress: Progress | None = None, index: Index | None = None) -> IngestReport:
+    """Bring the index in step with ``paths``. Raises InputError when nothing usable was given."""
+    started = time.perf_counter()
+    loaded = load_paths(paths)
+    report = IngestReport(problems=loaded.problems)
+    if not loaded.articles and not prune:
+        reasons = "; ".join(str(p) for p in loaded.problems[:3]) or "no .txt, .md, .html, .json or .jsonl files found"
+        raise InputError(f"nothing to ingest: {reasons}")
+    if index is None:
+        index = Index(settings, make_embedder(settings), create=True)
+    lock = index.write_lock()
+    try:
+        report.recovered = index.reconcile()
+        plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
+        report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), len(plan.unchanged)
+        report.chunks_embedded = _embed_and_store(index, settings, plan.to_embed, {a.id for a in plan.updated}, progress)
+        if plan.removed:
+            index.delete_articles(plan.removed)
+            for article_id in plan.removed:
+                index.manifest.forget(article_id)
+            report.removed = len(plan.removed)
+        index.manifest.save()
+        if index.bm25.generation() != index.manifest.generation:
+            index.rebuild_bm25()
+    finally:
+        lock.release()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed_and_store(index: Index, settings: Settings, articles: list[Article], updated: set[str], progress: Progress | None) -> int:
+    embedder = index.embedder
+    token_spans = getattr(embedder, "token_spans", approximate_token_spans)
+    chunked = [(a, chunk_article(a.id, a.content_hash, a.text, token_spans, settings.chunk_tokens, settings.chunk_overlap_sentences)) for a in articles]
+    total = sum(len(chunks) for _, chunks in chunked)
+    done = 0
+    if progress:
+        progress(0, total)
+    group: list[tuple[Article, list[Chunk]]] = []
+    for position, item in enumerate(chunked):
+        group.append(item)
+        if sum(len(c) for _, c in group) >= GROUP_CHUNKS or position == len(chunked) - 1:
+            done = _commit_group(index, group, updated, done, total, progress)
+            group = []
+    return total
+
+
+def _commit_group(index: Index, group: list[tuple[Article, list[Chunk]]], updated: set[str], done: int, total: int, progress: Progress | None) -> int:
+    pairs = [(article, chunk) for article, chunks in group for chunk in chunks]
+    texts = [embedded_text(a, c) for a, c in pairs]
+    embed_array = getattr(index.embedder, "embed_array", None)
+    if embed_array is not None:
+        def tick(n: int) -> None:
+            if progress:
+                progress(done + tick.count + n, total)  # type: ignore[attr-defined]
+            tick.count += n  # type: ignore[attr-defined]
+
+        tick.count = 0  # type: ignore[attr-defined]
+        vectors = embed_array(texts, progress=tick)
+    else:
+        vectors = index.embedder.embed_documents(texts)
+    replaced = [a.id for a, _ in group if a.id in updated]
+    if replaced:  # old chunks of changed articles go first; reconcile covers a crash between the steps
+        index.delete_articles(replaced)
+    if pairs:
+        index.upsert([c.id for _, c in pairs], vectors, [c.text for _, c in pairs], [chunk_metadata(a, c) for a, c in pairs])
+    for article, chunks in group:
+        index.manifest.record(article, len(chunks))
+    index.manifest.save()
+    done += len(pairs)
+    if progress:
+        progress(done, total)
+    return done

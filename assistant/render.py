@@ -1,0 +1,73 @@
+"""Terminal rendering with rich: answers, sources, passages, summaries. No logic, only presentation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .answer_types import Answer, Citation
+from .retrieval import Passage
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def error(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+
+
+def warning(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def source_line(citation: Citation) -> str:
+    p = citation.passage
+    where = ", ".join(part for part in (p.source, p.published) if part)
+    flag = " [attached]" if citation.attached else ""
+    return f'[{citation.n}] {p.title or p.article_id} — {where} — "{citation.quote}" (chars {citation.start}–{citation.end}){flag}'
+
+
+def print_sources(answer: Answer) -> None:
+    if not answer.citations:
+        return
+    out.print("\n[bold]Sources[/]")
+    for citation in answer.citations:
+        out.print(escape(source_line(citation)))
+    if answer.dropped_markers:
+        warning(f"removed citation markers that name no shown passage: {', '.join(answer.dropped_markers)}")
+
+
+def print_answer(answer: Answer, streamed: bool = False) -> None:
+    if not streamed:
+        out.print(escape(answer.text))
+    print_sources(answer)
+
+
+def print_passages(passages: list[Passage]) -> None:
+    table = Table(title="Retrieved passages", show_lines=True)
+    table.add_column("n", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("article")
+    table.add_column("chars")
+    table.add_column("text")
+    for n, p in enumerate(passages, start=1):
+        table.add_row(str(n), f"{p.score:.3f}", escape(f"{p.title or p.article_id}\n{p.source} {p.published}".strip()), f"{p.start}–{p.end}", escape(p.text))
+    out.print(table)
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
