@@ -164,6 +164,41 @@ def ask(
 
 
 @app.command()
+def chat(
+    k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Prefer articles published up to this date [default: today].", show_default=False)] = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
+    offline: Annotated[Optional[bool], typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint.", show_default=False)] = None,
+    model_path: Annotated[Optional[Path], typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print answers at once instead of streaming them.")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedding_model: EmbedOpt = None,
+) -> None:
+    """Chat about the indexed articles; follow-up questions understand the conversation."""
+    from .errors import AssistantError
+
+    try:
+        settings = _settings(
+            k=k, index=index, chroma_url=chroma_url, embedding_model=embedding_model, offline=offline,
+            model=model, base_url=base_url, model_path=model_path, timeout=timeout,
+        )
+        filters = _filters(as_of, None, None, source)
+        from .chat import ChatSession, run_repl
+        from .engine import Assistant
+
+        session = ChatSession(Assistant(settings), filters)
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    from platformdirs import user_data_dir
+
+    run_repl(session, stream=settings.uses_llm and not no_stream, history_file=Path(user_data_dir("assistant", appauthor=False)) / "chat_history")
+
+
+@app.command()
 def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model: EmbedOpt = None, as_json: JsonOpt = False) -> None:
     """Show what is indexed: articles, chunks, embedding model, index path and size."""
     from .errors import AssistantError

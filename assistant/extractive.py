@@ -71,3 +71,9 @@ def answer_extractively(question: str, passages: list[Passage], embedder: Embedd
     citations = [Citation(c.n, c.passage, c.text, c.start, c.end, score_of[id(c)]) for c in chosen]
     text = " ".join(f"{c.text} [{c.n}]" for c in chosen)
     return Answer(question, text, abstained=False, citations=citations, passages=passages)
+
+
+def best_relevance(question: str, passages: list[Passage], embedder: Embeddings) -> float:
+    """The relevance of the best sentence in ``passages``: the abstention bar both engines share."""
+    scores = relevance(question, [c.text for c in candidate_sentences(passages)], embedder)
+    return max(scores, default=0.0)

@@ -53,6 +53,9 @@ def print_answer(answer: Answer, streamed: bool = False) -> None:
     print_sources(answer)
 
 
+PASSAGE_PREVIEW = 360  # characters of each passage shown in the table
+
+
 def print_passages(passages: list[Passage]) -> None:
     table = Table(title="Retrieved passages", show_lines=True)
     table.add_column("n", justify="right")
@@ -61,7 +64,7 @@ def print_passages(passages: list[Passage]) -> None:
     table.add_column("chars")
     table.add_column("text")
     for n, p in enumerate(passages, start=1):
-        table.add_row(str(n), f"{p.score:.3f}", escape(f"{p.title or p.article_id}\n{p.source} {p.published}".strip()), f"{p.start}–{p.end}", escape(p.text))
+        table.add_row(str(n), f"{p.score:.3f}", escape(f"{p.title or p.article_id}\n{p.source} {p.published}".strip()), f"{p.start}–{p.end}", escape(_preview(p.text)))
     out.print(table)
 
 
@@ -71,3 +74,8 @@ def human_size(size: float) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PASSAGE_PREVIEW else text[:PASSAGE_PREVIEW].rsplit(" ", 1)[0] + " …"
