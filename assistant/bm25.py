@@ -2,7 +2,7 @@
 
 bm25s cannot add to an index in place, so the sidecar is rebuilt from the collection's
 documents after every ingest that changed something (seconds for tens of thousands of
-chunks). It records the manifest generation it was built from, so a stale one is detected.
+chunks). It records the manifest digest it was built from, so a stale one is detected.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass
 class SidecarMeta:
-    generation: int
+    digest: str
     ids: list[str]
     published_day: list[int]  # days since 1970-01-01, -1 when unknown (for date filters and recency)
     source: list[str]
@@ -52,15 +52,15 @@ class BM25Sidecar:
     def exists(self) -> bool:
         return self.meta_file.exists()
 
-    def generation(self) -> int | None:
+    def digest(self) -> str | None:
         if not self.exists():
             return None
         try:
-            return int(json.loads(self.meta_file.read_text())["generation"])
+            return str(json.loads(self.meta_file.read_text())["digest"])
         except (OSError, ValueError, KeyError):
             return None
 
-    def build(self, ids: list[str], texts: list[str], published_day: list[int], source: list[str], generation: int) -> None:
+    def build(self, ids: list[str], texts: list[str], published_day: list[int], source: list[str], digest: str) -> None:
         """Index ``texts`` and replace the sidecar on disk atomically (build beside, then rename)."""
         import bm25s
 
@@ -71,7 +71,7 @@ class BM25Sidecar:
             model = bm25s.BM25()
             model.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
             model.save(str(tmp), show_progress=False)
-        meta = {"generation": generation, "ids": ids, "published_day": published_day, "source": source}
+        meta = {"digest": digest, "ids": ids, "published_day": published_day, "source": source}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         old = self.directory.with_name(self.directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -85,7 +85,7 @@ class BM25Sidecar:
         if self.meta is not None:
             return
         data = json.loads(self.meta_file.read_text(encoding="utf-8"))
-        self.meta = SidecarMeta(data["generation"], data["ids"], data["published_day"], data["source"])
+        self.meta = SidecarMeta(data["digest"], data["ids"], data["published_day"], data["source"])
         if self.meta.ids:
             import bm25s
 

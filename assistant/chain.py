@@ -16,7 +16,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from .answer_types import CANNOT_ANSWER, Answer
-from .citations import MarkerStream, cite
+from .citations import MarkerStream, cite, terms
+from .condense import carry_subject
 from .config import Settings
 from .llm import make_chat_model, stream_text, with_retries
 from .prompts import load_prompt
@@ -87,10 +88,16 @@ class LLMChain:
         return Answer(question, text, abstained=False, citations=citations, passages=passages, dropped_markers=dropped, engine="llm")
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
-        """A standalone version of a follow-up question; the question itself when the model returns nothing."""
+        """A standalone version of a follow-up question; the offline rewrite when the model's is implausible."""
         turns = history[-HISTORY_TURNS:]
         transcript = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in turns)
         reply = with_retries(lambda: self.condense_chain.invoke({"history": transcript, "question": question}), self.settings)
         lines = reply.strip().strip('"').splitlines()
-        text = lines[0].strip() if lines else ""
-        return text if 3 <= len(text) <= 500 else question
+        rewrite = lines[0].strip() if lines else ""
+        return rewrite if plausible_rewrite(rewrite, question) else carry_subject(question, [q for q, _ in history])
+
+
+def plausible_rewrite(rewrite: str, question: str) -> bool:
+    """A rewrite must keep the follow-up's own content words; small models sometimes answer instead of rewriting."""
+    wanted = terms(question)
+    return 3 <= len(rewrite) <= 500 and (not wanted or bool(wanted & terms(rewrite)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,10 +23,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # a traceback must never print an API key held in a local
 )
 
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory [env: ASSISTANT_INDEX].", show_default=False)]
-ChromaOpt = Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000 [env: ASSISTANT_CHROMA_URL].", show_default=False)]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory [env: ASSISTANT_INDEX].", show_default=False)]
+ChromaOpt = Annotated[str | None, typer.Option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000 [env: ASSISTANT_CHROMA_URL].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-EmbedOpt = Annotated[Optional[str], typer.Option("--embedding-model", help="Embedding model [env: ASSISTANT_EMBEDDING_MODEL].", show_default=False)]
+EmbedOpt = Annotated[str | None, typer.Option("--embedding-model", help="Embedding model [env: ASSISTANT_EMBEDDING_MODEL].", show_default=False)]
 
 
 def _settings(**flags: Any) -> Settings:
@@ -116,18 +116,18 @@ def _filters(as_of: str | None, since: str | None, until: str | None, source: st
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the indexed articles.", show_default=False)],
-    k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
     as_json: JsonOpt = False,
     show_passages: Annotated[bool, typer.Option("--show-passages", help="Also print the retrieved passages.")] = False,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Prefer articles published up to this date (YYYY-MM-DD) [default: today].", show_default=False)] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after this date.", show_default=False)] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before this date.", show_default=False)] = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
-    offline: Annotated[Optional[bool], typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint [env: ASSISTANT_BASE_URL, OPENAI_BASE_URL].", show_default=False)] = None,
-    model_path: Annotated[Optional[Path], typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Prefer articles published up to this date (YYYY-MM-DD) [default: today].", show_default=False)] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
+    offline: Annotated[bool | None, typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint [env: ASSISTANT_BASE_URL, OPENAI_BASE_URL].", show_default=False)] = None,
+    model_path: Annotated[Path | None, typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at once instead of streaming it.")] = False,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
@@ -165,14 +165,14 @@ def ask(
 
 @app.command()
 def chat(
-    k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Prefer articles published up to this date [default: today].", show_default=False)] = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
-    offline: Annotated[Optional[bool], typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint.", show_default=False)] = None,
-    model_path: Annotated[Optional[Path], typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Prefer articles published up to this date [default: today].", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
+    offline: Annotated[bool | None, typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.", show_default=False)] = None,
+    model_path: Annotated[Path | None, typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print answers at once instead of streaming them.")] = False,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
@@ -223,6 +223,48 @@ def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model
     out.print(f"embedding model {info.embedding_model}")
     out.print(f"size            {human_size(info.size_bytes)}")
     out.print(f"bm25 sidecar    {'up to date' if info.bm25_fresh else 'stale (run assistant doctor --fix)'}")
+
+
+@app.command()
+def doctor(
+    fix: Annotated[bool, typer.Option("--fix", help="Repair what can be repaired (drop orphans, rebuild the BM25 sidecar).")] = False,
+    index: IndexOpt = None,
+    chroma_url: ChromaOpt = None,
+    embedding_model: EmbedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the index: Chroma, BM25 sidecar and manifest agree; the embedding model matches."""
+    from .errors import AssistantError
+
+    try:
+        settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
+        from .embeddings import make_embedder
+        from .index import Index
+
+        store = Index(settings, make_embedder(settings))
+        problems = store.check()
+        fixed = False
+        if problems and fix:
+            lock = store.write_lock()
+            try:
+                store.reconcile()
+                store.rebuild_bm25()
+            finally:
+                lock.release()
+            problems, fixed = store.check(), True
+    except AssistantError as exc:
+        raise _fail(exc) from None
+    from .render import out, print_json, warning
+
+    if as_json:
+        print_json({"ok": not problems, "problems": problems, "fixed": fixed})
+    elif problems:
+        for problem in problems:
+            warning(problem)
+    else:
+        out.print("index is consistent" + (" (repaired; run 'assistant ingest' again to re-embed dropped articles)" if fixed else ""))
+    if problems:
+        raise typer.Exit(6)
 
 
 def main() -> None:

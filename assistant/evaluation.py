@@ -30,6 +30,7 @@ QUALITY_KEYS = (
     "hit_at_1", "hit_at_k", "mrr", "exact_match", "f1", "gold_contained",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
 )  # fractions in [0, 1], higher is better: what thresholds, ratios and the chart are about
+EXTRA_KEYS = ("support_recall_at_k", "abstention_rate", "answerable_abstained")  # reported, not thresholded
 STAGES = ("retrieve", "answer", "total")
 History = list[tuple[str, str]]
 Progress = Callable[[int, int], None]
@@ -266,7 +267,7 @@ def citation_scores(cited: Sequence[tuple[str, int, int]], support: Sequence[Gol
 
 def precision_recall(predicted: Sequence[bool], actual: Sequence[bool]) -> tuple[float | None, float | None]:
     """Precision and recall of the positive class; None when a denominator is zero."""
-    true_pos = sum(p and a for p, a in zip(predicted, actual))
+    true_pos = sum(p and a for p, a in zip(predicted, actual, strict=True))
     n_pred, n_actual = sum(predicted), sum(actual)
     return (true_pos / n_pred if n_pred else None), (true_pos / n_actual if n_actual else None)
 
@@ -425,6 +426,23 @@ def score_question(
     return row
 
 
+def abstention_sweep(rows: list[dict[str, Any]], bars: Sequence[float] = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)) -> list[dict[str, Any]]:
+    """What abstention would be at other ``min_relevance`` bars (offline answerer: it abstains when best < bar)."""
+    scored = [r for r in rows if r.get("best_relevance") is not None]
+    answerable = [r for r in scored if not r["should_abstain"]]
+    sweep = []
+    for bar in bars:
+        declined = [r["best_relevance"] < bar for r in scored]
+        precision, recall = precision_recall(declined, [r["should_abstain"] for r in scored])
+        sweep.append({
+            "min_relevance": bar,
+            "abstention_precision": round(precision, 4) if precision is not None else None,
+            "abstention_recall": round(recall, 4) if recall is not None else None,
+            "answerable_abstained": round(sum(r["best_relevance"] < bar for r in answerable) / len(answerable), 4) if answerable else None,
+        })
+    return sweep
+
+
 def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
     """Totals: answer and retrieval metrics over answerable questions, abstention over all, latency per stage."""
     answerable = [r for r in rows if not r["should_abstain"]]
@@ -516,7 +534,9 @@ class PeerBaseline:
     def _signature(self) -> dict[str, Any]:
         from .embeddings import embedder_name
 
-        return {"embedder": embedder_name(self.embedder), "chunk_size": self.CHUNK_SIZE, "chunk_overlap": self.CHUNK_OVERLAP, "collection": self.collection_name}
+        return {
+            "embedder": embedder_name(self.embedder), "chunk_size": self.CHUNK_SIZE, "chunk_overlap": self.CHUNK_OVERLAP, "collection": self.collection_name,
+        }
 
     def _load_manifest(self) -> dict[str, Any]:
         try:
@@ -557,7 +577,7 @@ class PeerBaseline:
         """Embed what is new or changed, drop what is gone; an unchanged corpus embeds nothing."""
         started = time.perf_counter()
         manifest = self._load_manifest()
-        recorded: dict[str, list[Any]] = manifest["articles"]
+        recorded: dict[str, Any] = manifest["articles"]  # article id -> [content hash, chunks]
         collection = self.store._collection
         if collection.count() != sum(n for _, n in recorded.values()):  # a crash mid-run, or a new signature: reconcile
             ids = self._all_ids()
@@ -570,7 +590,7 @@ class PeerBaseline:
         wanted = {a.id: a for a in articles}
         stale = [a for a, (h, _) in recorded.items() if a not in wanted or wanted[a].content_hash != h]
         for first in range(0, len(stale), 500):
-            collection.delete(where={"article_id": {"$in": stale[first : first + 500]}})
+            collection.delete(where={"article_id": {"$in": stale[first : first + 500]}})  # type: ignore[dict-item]
         for a in stale:
             recorded.pop(a, None)
         manifest["articles"] = recorded
@@ -642,12 +662,17 @@ class PeerBaseline:
 def ratios(project: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | None]:
     """project / peer for every quality metric and latency stage (None when the peer's value is 0 or missing)."""
     flat_a, flat_b = flat_metrics(project), flat_metrics(peer)
-    return {key: (round(flat_a[key] / flat_b[key], 3) if flat_a.get(key) is not None and flat_b.get(key) else None) for key in flat_a}
+    out: dict[str, float | None] = {}
+    for key, a in flat_a.items():
+        b = flat_b.get(key)
+        out[key] = round(a / b, 3) if a is not None and b else None
+    return out
 
 
 def flat_metrics(totals: dict[str, Any]) -> dict[str, float | None]:
     """Quality metrics and latency stages as one flat mapping (``latency_p50_ms.retrieve`` …)."""
     flat: dict[str, float | None] = {key: totals.get(key) for key in QUALITY_KEYS}
+    flat.update({key: totals[key] for key in EXTRA_KEYS if key in totals})
     for name in ("latency_p50_ms", "latency_p95_ms"):
         for stage, value in (totals.get(name) or {}).items():
             flat[f"{name}.{stage}"] = value
@@ -656,7 +681,11 @@ def flat_metrics(totals: dict[str, Any]) -> dict[str, float | None]:
 
 def deltas(totals: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
     now, before = flat_metrics(totals), flat_metrics(baseline)
-    return {key: (round(now[key] - before[key], 4) if now.get(key) is not None and before.get(key) is not None else None) for key in now}
+    out: dict[str, float | None] = {}
+    for key, a in now.items():
+        b = before.get(key)
+        out[key] = round(a - b, 4) if a is not None and b is not None else None
+    return out
 
 
 def check_thresholds(totals: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
@@ -672,8 +701,10 @@ def check_thresholds(totals: dict[str, Any], thresholds: dict[str, Any]) -> list
 def load_report(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the report {path}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the report {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"cannot read the report {path}: not JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("totals"), dict):
         raise InputError(f"{path} is not an eval report (no 'totals'); pass a REPORT.json written by eval/run.py")
     return data
@@ -683,17 +714,18 @@ def build_report(
     *, dataset: str, command: str, settings: dict[str, Any], project: EvalResult, peer: EvalResult | None = None,
     peer_info: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None, baseline_path: str | None = None,
 ) -> dict[str, Any]:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     return {
         "dataset": dataset,
         "command": command,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": settings,
         "totals": project.totals,
         "peer": {"name": PeerBaseline.name, "description": PEER_DESCRIPTION, "info": peer_info or {}, "totals": peer.totals} if peer else None,
         "ratios": ratios(project.totals, peer.totals) if peer else None,
         "baseline": {"path": baseline_path, "totals": baseline["totals"], "deltas": deltas(project.totals, baseline["totals"])} if baseline else None,
+        "abstention_sweep": abstention_sweep(project.rows) if any(r.get("best_relevance") is not None for r in project.rows) else None,
         "rows": project.rows,
         "peer_rows": peer.rows if peer else None,
     }
@@ -720,14 +752,12 @@ def markdown_report(report: dict[str, Any]) -> str:
               f"{totals['n_should_abstain']} should be declined)", ""]
     header = ["metric", "project"] + (["peer", "project/peer"] if peer else []) + (["baseline", "delta"] if base else [])
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    flat = flat_metrics(totals)
-    extra = {key: totals.get(key) for key in ("support_recall_at_k", "abstention_rate", "answerable_abstained") if key in totals}
-    for key, value in {**flat, **extra}.items():
+    for key, value in flat_metrics(totals).items():
         cells = [f"`{key}`", _fmt(value)]
         if peer:
-            cells += [_fmt(flat_metrics(peer["totals"]).get(key, peer["totals"].get(key))), _fmt((report["ratios"] or {}).get(key))]
+            cells += [_fmt(flat_metrics(peer["totals"]).get(key)), _fmt((report["ratios"] or {}).get(key))]
         if base:
-            cells += [_fmt(flat_metrics(base["totals"]).get(key, base["totals"].get(key))), _fmt(base["deltas"].get(key))]
+            cells += [_fmt(flat_metrics(base["totals"]).get(key)), _fmt(base["deltas"].get(key))]
         lines.append("| " + " | ".join(cells) + " |")
     if peer:
         lines += ["", f"**Peer baseline** ({peer['name']}): {peer['description']}"]
@@ -736,11 +766,18 @@ def markdown_report(report: dict[str, Any]) -> str:
     lines += ["", "Answer and retrieval metrics are over answerable questions; abstention over all. Latencies in ms."]
     types = sorted({r["type"] for r in report["rows"]})
     if len(types) > 1:
-        lines += ["", "## By question type", "", "| type | n | hit@k | mrr | gold contained | f1 | citation recall | abstained |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "## By question type", "", "| type | n | hit@k | mrr | gold contained | f1 | citation recall | abstained |", "|" + "---|" * 8]
         for kind in types:
             rows = [r for r in report["rows"] if r["type"] == kind]
             cells = [kind, str(len(rows))] + [_fmt(mean(r.get(key) for r in rows)) for key in ("hit_at_k", "rr", "gold_contained", "f1", "citation_recall")]
             lines.append("| " + " | ".join(cells + [_fmt(sum(r["abstained"] for r in rows) / len(rows))]) + " |")
+    if report.get("abstention_sweep"):
+        lines += ["", "## Abstention at other `min_relevance` bars", "",
+                  "The offline answerer declines when its best sentence scores below the bar (column `best relevance` below).", "",
+                  "| min_relevance | abstention precision | abstention recall | answerable declined |", "|---|---|---|---|"]
+        for point in report["abstention_sweep"]:
+            cells = [f"{point['min_relevance']:.2f}"] + [_fmt(point[key]) for key in ("abstention_precision", "abstention_recall", "answerable_abstained")]
+            lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Worst questions", "", "| id | type | question | gold | prediction | hit@k | rr | best relevance |", "|---|---|---|---|---|---|---|---|"]
     for r in worst(report["rows"]):
         prediction = "(abstained)" if r["abstained"] else r["prediction"]
@@ -780,7 +817,7 @@ def write_chart(path: Path, report: dict[str, Any]) -> Path | None:
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(keys))]
         axes.bar(xs, [totals.get(key) or 0.0 for key in keys], width, label=label)
         if i == 0 and report["baseline"]:
-            for x, key in zip(xs, keys):
+            for x, key in zip(xs, keys, strict=True):
                 delta = report["baseline"]["deltas"].get(key)
                 if delta is not None:
                     axes.annotate(f"{delta:+.2f}", (x, (totals.get(key) or 0.0) + 0.02), ha="center", fontsize=7)

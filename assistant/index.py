@@ -1,8 +1,9 @@
 """The index: a Chroma collection (embedded or a `chroma run` server) + BM25 sidecar + manifest.
 
-Layout of the index directory: ``chroma/`` (embedded store only), ``manifest.json``,
-``bm25/`` and ``write.lock``. With ``chroma_url`` the vectors live on the server and the
-directory keeps the manifest, sidecar and lock of that collection.
+Layout of the index directory: ``chroma/`` (embedded store only), ``bm25/`` and ``write.lock``.
+Chroma holds two collections: the chunks and the manifest (``<name>__manifest``). With
+``chroma_url`` both live on the server, shared by every client; the directory then keeps this
+client's BM25 sidecar (rebuilt when the manifest digest changes) and the writer lock.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from langchain_core.embeddings import Embeddings
 from .bm25 import BM25Sidecar
 from .config import Settings
 from .embeddings import embedder_name
-from .errors import ConfigError, IndexBusyError, IndexMismatchError, IndexCorruptError
-from .manifest import Manifest
+from .errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMismatchError
+from .manifest import ChromaManifestStore, Entry
 
 # Chroma's default ef_search (100) lost recall on near-duplicate news: raise both ef values.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
@@ -73,20 +74,18 @@ class Index:
         self.settings = settings
         self.embedder = embedder
         self.path = settings.index
-        if not create and not (self.path / "manifest.json").exists():
+        if not create and not settings.chroma_url and not (self.path / "chroma").exists():
             from .errors import EmptyIndexError
 
             raise EmptyIndexError(f"no index at {self.path}; build one with 'assistant ingest PATH' (or point --index at an existing one)")
         self.path.mkdir(parents=True, exist_ok=True)
-        self.manifest = Manifest.load(self.path / "manifest.json")
         self.bm25 = BM25Sidecar(self.path / "bm25")
         name = embedder_name(embedder)
-        if self.manifest.embedding_model and self.manifest.embedding_model != name:
-            raise IndexMismatchError(self._mismatch(self.manifest.embedding_model, name))
         from langchain_chroma import Chroma
 
+        client = _client(settings)
         self.store = Chroma(
-            client=_client(settings),
+            client=client,
             collection_name=settings.collection,
             embedding_function=embedder,
             collection_metadata={"embedding_model": name, "embedding_dim": getattr(embedder, "dimension", 0) or 0, "schema": 1},
@@ -96,7 +95,29 @@ class Index:
         recorded = (self.collection.metadata or {}).get("embedding_model")
         if recorded and recorded != name:
             raise IndexMismatchError(self._mismatch(recorded, name))
-        self.manifest.embedding_model = name
+        self.manifest_store = ChromaManifestStore(client, f"{settings.collection}__manifest")
+        self.manifest = self.manifest_store.load()
+        self._migrate_json_manifest()
+
+    def _migrate_json_manifest(self) -> None:
+        """Indexes made before the manifest moved into Chroma kept it in manifest.json: import it once."""
+        legacy = self.path / "manifest.json"
+        if not legacy.exists() or self.manifest.articles:
+            return
+        import json
+
+        try:
+            entries = json.loads(legacy.read_text(encoding="utf-8"))["articles"]
+            for article_id, entry in entries.items():
+                self.manifest.articles[article_id] = Entry(**entry)
+                self.manifest.dirty.add(article_id)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"cannot read the old manifest {legacy} ({exc}); move it away and re-ingest") from None
+        self.save_manifest()
+        legacy.rename(legacy.with_suffix(".json.migrated"))
+
+    def save_manifest(self) -> None:
+        self.manifest_store.save(self.manifest)
 
     def _mismatch(self, recorded: str, wanted: str) -> str:
         return (
@@ -160,17 +181,20 @@ class Index:
             texts.append(f"{meta.get('title', '')}\n{text}")
             days.append(int(meta.get("published_day", -1)))
             sources.append(str(meta.get("source", "")))
-        self.bm25.build(ids, texts, days, sources, self.manifest.generation)
+        self.bm25.build(ids, texts, days, sources, self.manifest.digest())
+
+    def bm25_fresh(self) -> bool:
+        return self.bm25.digest() == self.manifest.digest()
 
     def status(self) -> IndexStatus:
         return IndexStatus(
             articles=len(self.manifest.articles),
             chunks=self.collection.count(),
-            embedding_model=self.manifest.embedding_model,
+            embedding_model=str((self.collection.metadata or {}).get("embedding_model", "")),
             index=str(self.path),
             chroma=self.settings.chroma_url or str(self.path / "chroma"),
             size_bytes=index_size(self.path),
-            bm25_fresh=self.bm25.generation() == self.manifest.generation,
+            bm25_fresh=self.bm25_fresh(),
         )
 
     def check(self) -> list[str]:
@@ -184,7 +208,7 @@ class Index:
         orphans = sum(by_article.values())
         if orphans:
             problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
-        if self.bm25.generation() != self.manifest.generation:
+        if not self.bm25_fresh():
             problems.append("the BM25 sidecar is out of date; fix: assistant doctor --fix")
         return problems
 
@@ -206,8 +230,8 @@ class Index:
         orphans = [i for i in ids if _article_key(i) not in keep]
         if orphans:
             self.delete(orphans)
-        if dropped or orphans:
-            self.manifest.save()
+        if dropped:
+            self.save_manifest()
         return dropped
 
 

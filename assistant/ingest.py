@@ -91,8 +91,8 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
             for article_id in plan.removed:
                 index.manifest.forget(article_id)
             report.removed = len(plan.removed)
-        index.manifest.save()
-        if index.bm25.generation() != index.manifest.generation:
+        index.save_manifest()
+        if not index.bm25_fresh():
             index.rebuild_bm25()
     finally:
         lock.release()
@@ -138,7 +138,7 @@ def _commit_group(index: Index, group: list[tuple[Article, list[Chunk]]], update
         index.upsert([c.id for _, c in pairs], vectors, [c.text for _, c in pairs], [chunk_metadata(a, c) for a, c in pairs])
     for article, chunks in group:
         index.manifest.record(article, len(chunks))
-    index.manifest.save()
+    index.save_manifest()
     done += len(pairs)
     if progress:
         progress(done, total)

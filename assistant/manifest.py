@@ -1,20 +1,20 @@
 """The manifest: which article (id) is indexed with which content hash, from which file.
 
-Pure bookkeeping, so the next ingest knows what to skip, replace or prune. Saved atomically
-(write to a temp file, then rename), so a crash leaves either the old or the new manifest.
+``Manifest`` is plain bookkeeping (what the next ingest adds, replaces, skips or prunes);
+``ChromaManifestStore`` keeps it in a small Chroma collection beside the chunks, so that every
+client of a shared Chroma server sees the same manifest and there is one store to keep in step.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .articles import Article
-from .errors import IndexCorruptError
 
-SCHEMA = 1
+PAGE = 5000
 
 
 @dataclass
@@ -43,38 +43,9 @@ class Plan:
 
 @dataclass
 class Manifest:
-    path: Path
-    embedding_model: str = ""
     articles: dict[str, Entry] = field(default_factory=dict)
-    generation: int = 0  # bumped on every change; the BM25 sidecar records the one it was built from
-
-    @classmethod
-    def load(cls, path: Path) -> Manifest:
-        if not path.exists():
-            return cls(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("schema") != SCHEMA:
-                raise ValueError(f"schema {data.get('schema')!r}")
-            articles = {key: Entry(**value) for key, value in data["articles"].items()}
-            return cls(path, data.get("embedding_model", ""), articles, int(data.get("generation", 0)))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexCorruptError(f"cannot read the manifest {path} ({exc}); run 'assistant doctor --fix' or re-ingest into a new --index") from None
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "schema": SCHEMA,
-            "embedding_model": self.embedding_model,
-            "generation": self.generation,
-            "articles": {key: vars(entry) for key, entry in sorted(self.articles.items())},
-        }
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+    dirty: set[str] = field(default_factory=set)  # recorded since the last save
+    forgotten: set[str] = field(default_factory=set)  # removed since the last save
 
     def plan(self, articles: list[Article], files_read: list[str], prune: bool) -> Plan:
         """Compare loaded articles with what is indexed.
@@ -95,20 +66,67 @@ class Manifest:
             loaded = {article.id for article in articles}
             read = set(files_read)
             for article_id, entry in self.articles.items():
-                if article_id in loaded:
-                    continue
-                if entry.origin in read or not Path(entry.origin).exists():
+                if article_id not in loaded and (entry.origin in read or not Path(entry.origin).exists()):
                     plan.removed.append(article_id)
         return plan
 
     def record(self, article: Article, chunks: int) -> None:
         self.articles[article.id] = Entry(article.content_hash, article.origin, chunks, article.title, article.published, article.source)
-        self.generation += 1
+        self.dirty.add(article.id)
+        self.forgotten.discard(article.id)
 
     def forget(self, article_id: str) -> None:
         if self.articles.pop(article_id, None) is not None:
-            self.generation += 1
+            self.forgotten.add(article_id)
+            self.dirty.discard(article_id)
 
     @property
     def chunk_count(self) -> int:
         return sum(entry.chunks for entry in self.articles.values())
+
+    def digest(self) -> str:
+        """Identifies the indexed content; the BM25 sidecar records the digest it was built from."""
+        lines = "\n".join(f"{key}:{entry.hash}" for key, entry in sorted(self.articles.items()))
+        return hashlib.sha1(lines.encode("utf-8")).hexdigest()
+
+
+class ChromaManifestStore:
+    """The manifest as a Chroma collection: one record per article, metadata = Entry.
+
+    Chroma wants a vector per record; a 1-d placeholder derived from the id is stored (never queried).
+    """
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.collection = client.get_or_create_collection(name=name, embedding_function=None, metadata={"role": "assistant manifest"})
+
+    def load(self) -> Manifest:
+        manifest = Manifest()
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for article_id, meta in zip(page["ids"], page["metadatas"]):
+                manifest.articles[article_id] = Entry(**{key: meta[key] for key in Entry.__dataclass_fields__ if key in meta})
+            if len(page["ids"]) < PAGE:
+                return manifest
+            offset += PAGE
+
+    def save(self, manifest: Manifest) -> None:
+        if manifest.forgotten:
+            gone = sorted(manifest.forgotten)
+            for first in range(0, len(gone), PAGE):
+                self.collection.delete(ids=gone[first : first + PAGE])
+        if manifest.dirty:
+            ids = sorted(manifest.dirty)
+            for first in range(0, len(ids), PAGE):
+                window = ids[first : first + PAGE]
+                self.collection.upsert(
+                    ids=window,
+                    embeddings=[[_placeholder(i)] for i in window],
+                    metadatas=[asdict(manifest.articles[i]) for i in window],  # type: ignore[misc]
+                )
+        manifest.dirty.clear()
+        manifest.forgotten.clear()
+
+
+def _placeholder(article_id: str) -> float:
+    return int(hashlib.sha1(article_id.encode()).hexdigest()[:8], 16) / 2**32

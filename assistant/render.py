@@ -8,7 +8,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from .answer_types import Answer, Citation
 from .retrieval import Passage
@@ -53,19 +52,13 @@ def print_answer(answer: Answer, streamed: bool = False) -> None:
     print_sources(answer)
 
 
-PASSAGE_PREVIEW = 360  # characters of each passage shown in the table
-
-
 def print_passages(passages: list[Passage]) -> None:
-    table = Table(title="Retrieved passages", show_lines=True)
-    table.add_column("n", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("article")
-    table.add_column("chars")
-    table.add_column("text")
+    """Each passage in full, under a header: the evidence a reader wants to check."""
+    out.print("\n[bold]Retrieved passages[/]")
     for n, p in enumerate(passages, start=1):
-        table.add_row(str(n), f"{p.score:.3f}", escape(f"{p.title or p.article_id}\n{p.source} {p.published}".strip()), f"{p.start}–{p.end}", escape(_preview(p.text)))
-    out.print(table)
+        where = ", ".join(part for part in (p.source, p.published) if part)
+        out.print(f"[bold][{n}][/] {escape(p.title or p.article_id)} — {escape(where)} (chars {p.start}–{p.end}, score {p.score:.3f})")
+        out.print(escape(" ".join(p.text.split())), style="dim")
 
 
 def human_size(size: float) -> str:
@@ -75,7 +68,3 @@ def human_size(size: float) -> str:
         size /= 1024
     return f"{size:.1f} GB"
 
-
-def _preview(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= PASSAGE_PREVIEW else text[:PASSAGE_PREVIEW].rsplit(" ", 1)[0] + " …"
