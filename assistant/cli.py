@@ -247,8 +247,7 @@ def doctor(
         if problems and fix:
             lock = store.write_lock()
             try:
-                store.reconcile()
-                store.rebuild_bm25()
+                store.repair()
             finally:
                 lock.release()
             problems, fixed = store.check(), True

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
         description=f"'{LOCAL_EMBEDDER}' (local ONNX, offline) or an OpenAI embedding model name such as text-embedding-3-small.",
     )
     embed_batch_size: int = Field(64, ge=1, le=1024, description="Texts per embedding batch.")
+    commit_chunks: int = Field(2048, ge=1, description="Chunks embedded and committed together; a crash loses at most one such group of work.")
 
     # --- chunking ---
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target word pieces per chunk (MiniLM reads at most 256).")

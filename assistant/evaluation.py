@@ -412,7 +412,12 @@ def score_question(
         "best_relevance": None,
     }
     if best_relevance is not None and answer.passages:
-        row["best_relevance"] = round(best_relevance(answer.standalone_question or q.question, list(answer.passages)), 4)
+        # The offline answerer's citation scores are its sentence relevance and it always cites its best
+        # sentence, so only a declined answer needs the (embedding) recomputation.
+        best = max((c.score for c in answer.citations), default=None) if not answer.abstained else None
+        if best is None:
+            best = best_relevance(answer.standalone_question or q.question, list(answer.passages))
+        row["best_relevance"] = round(best, 4)
     if q.should_abstain:
         row.update(exact_match=None, f1=None, gold_contained=None, hit_at_1=None, hit_at_k=None, rr=None, citation_precision=None, citation_recall=None)
         return row

@@ -89,7 +89,7 @@ class Index:
             collection_name=settings.collection,
             embedding_function=embedder,
             collection_metadata={"embedding_model": name, "embedding_dim": getattr(embedder, "dimension", 0) or 0, "schema": 1},
-            collection_configuration={"hnsw": HNSW},  # type: ignore[typeddict-item]
+            collection_configuration={"hnsw": HNSW},  # type: ignore[arg-type,typeddict-item]
             create_collection_if_not_exists=True,
         )
         recorded = (self.collection.metadata or {}).get("embedding_model")
@@ -197,58 +197,61 @@ class Index:
             bm25_fresh=self.bm25_fresh(),
         )
 
+    def stored_chunks(self) -> dict[tuple[str, str], list[str]]:
+        """Chunk ids in Chroma grouped by (article id, content hash prefix)."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for chunk_id in self.all_ids():
+            grouped.setdefault(_article_key(chunk_id), []).append(chunk_id)
+        return grouped
+
+    def live_keys(self) -> set[tuple[str, str]]:
+        return {(article_id, entry.hash[:12]) for article_id, entry in self.manifest.articles.items()}
+
     def check(self) -> list[str]:
         """Problems found (manifest vs Chroma vs BM25 sidecar), each with its fix; empty when healthy."""
         problems = []
-        by_article = _ids_by_article(self.all_ids())
+        stored = self.stored_chunks()
         for article_id, entry in self.manifest.articles.items():
-            stored = by_article.pop((article_id, entry.hash[:12]), 0)
-            if stored != entry.chunks:
-                problems.append(f"article {article_id}: manifest has {entry.chunks} chunks, Chroma {stored}; fix: assistant doctor --fix (re-embeds it on the next ingest)")
-        orphans = sum(by_article.values())
+            found = len(stored.get((article_id, entry.hash[:12]), []))
+            if found != entry.chunks:
+                problems.append(f"article {article_id}: manifest has {entry.chunks} chunks, Chroma {found}; fix: assistant doctor --fix, then ingest again")
+        live = self.live_keys()
+        orphans = sum(len(ids) for key, ids in stored.items() if key not in live)
         if orphans:
             problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
         if not self.bm25_fresh():
             problems.append("the BM25 sidecar is out of date; fix: assistant doctor --fix")
         return problems
 
-    def reconcile(self) -> int:
-        """Make Chroma and the manifest agree after a crash; returns how many articles were dropped.
+    def reconcile(self, stored: dict[tuple[str, str], list[str]]) -> int:
+        """Forget articles whose chunks a crash left incomplete (the next ingest embeds them again).
 
-        Orphan chunks (not from an article's recorded hash) are deleted; articles whose chunks
-        are incomplete are dropped from the manifest so the next ingest embeds them again.
-        Must be called under the write lock.
+        Returns how many were forgotten. Must be called under the write lock.
         """
-        ids = self.all_ids()
-        counts = _ids_by_article(ids)
         dropped = 0
         for article_id, entry in list(self.manifest.articles.items()):
-            if counts.get((article_id, entry.hash[:12]), 0) != entry.chunks:
+            if len(stored.get((article_id, entry.hash[:12]), [])) != entry.chunks:
                 self.manifest.forget(article_id)
                 dropped += 1
-        keep = {(a, e.hash[:12]) for a, e in self.manifest.articles.items()}
-        orphans = [i for i in ids if _article_key(i) not in keep]
-        if orphans:
-            self.delete(orphans)
         if dropped:
             self.save_manifest()
         return dropped
 
+    def repair(self) -> None:
+        """doctor --fix: forget incomplete articles, delete orphan chunks, rebuild the BM25 sidecar."""
+        stored = self.stored_chunks()
+        self.reconcile(stored)
+        live = self.live_keys()
+        self.delete([chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids])
+        self.rebuild_bm25()
+
 
 def _article_key(chunk_id: str) -> tuple[str, str]:
-    article_id, digest, _ = chunk_id.rsplit(":", 2)
+    try:
+        article_id, digest, _ = chunk_id.rsplit(":", 2)
+    except ValueError:
+        raise IndexCorruptError(f"unexpected chunk id {chunk_id!r} in the collection; is --collection shared with another tool?") from None
     return article_id, digest
-
-
-def _ids_by_article(ids: list[str]) -> dict[tuple[str, str], int]:
-    counts: dict[tuple[str, str], int] = {}
-    for chunk_id in ids:
-        try:
-            key = _article_key(chunk_id)
-        except ValueError:
-            raise IndexCorruptError(f"unexpected chunk id {chunk_id!r} in the collection; is --collection shared with another tool?") from None
-        counts[key] = counts.get(key, 0) + 1
-    return counts
 
 
 def index_size(path: Path) -> int:

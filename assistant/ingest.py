@@ -1,8 +1,10 @@
 """Ingest: load → plan against the manifest → chunk → embed → write Chroma → manifest → BM25.
 
 Crash safety comes from the write order: an article's chunks are written to Chroma before the
-manifest records it, and ``Index.reconcile`` (run first, under the write lock) removes whatever
-a killed run left half-done. Chunk ids are deterministic, so re-writing is an idempotent upsert.
+manifest records it. At start (under the write lock) articles whose chunks a killed run left
+incomplete are forgotten; chunks stored but not yet recorded are reused when they match what is
+being ingested (chunk ids encode the content hash, so an id names exactly one text) and deleted
+otherwise. So a re-run embeds only what was not yet stored, and leaves no orphan or duplicate.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from .config import Settings
 from .embeddings import make_embedder
 from .errors import InputError
 from .index import Index, day_number
+from .manifest import Plan
 
-GROUP_CHUNKS = 2048  # chunks embedded and committed together: big enough to sort well, small enough to lose little on a crash
 TITLE_CHARS = 160  # title prefix kept short so that title + chunk stays under MiniLM's 256 word pieces
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
@@ -82,10 +84,11 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
         index = Index(settings, make_embedder(settings), create=True)
     lock = index.write_lock()
     try:
-        report.recovered = index.reconcile()
+        stored = index.stored_chunks()
+        report.recovered = index.reconcile(stored)
         plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
         report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), len(plan.unchanged)
-        report.chunks_embedded = _embed_and_store(index, settings, plan.to_embed, {a.id for a in plan.updated}, progress)
+        report.chunks_embedded = _embed_and_store(index, settings, plan, stored, progress)
         if plan.removed:
             index.delete_articles(plan.removed)
             for article_id in plan.removed:
@@ -100,46 +103,60 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
     return report
 
 
-def _embed_and_store(index: Index, settings: Settings, articles: list[Article], updated: set[str], progress: Progress | None) -> int:
-    embedder = index.embedder
-    token_spans = getattr(embedder, "token_spans", approximate_token_spans)
-    chunked = [(a, chunk_article(a.id, a.content_hash, a.text, token_spans, settings.chunk_tokens, settings.chunk_overlap_sentences)) for a in articles]
-    total = sum(len(chunks) for _, chunks in chunked)
-    done = 0
+def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[tuple[str, str], list[str]], progress: Progress | None) -> int:
+    """Chunk, embed and write the plan's new and changed articles; returns how many chunks were embedded."""
+    token_spans = getattr(index.embedder, "token_spans", approximate_token_spans)
+    chunked = [(a, chunk_article(a.id, a.content_hash, a.text, token_spans, settings.chunk_tokens, settings.chunk_overlap_sentences)) for a in plan.to_embed]
+    wanted = {chunk.id for _, chunks in chunked for chunk in chunks}
+    live = index.live_keys()
+    orphans = {chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids}
+    index.delete(sorted(orphans - wanted))  # left by an interrupted run and no longer wanted
+    old_ids = {a.id: stored.get((a.id, index.manifest.articles[a.id].hash[:12]), []) for a in plan.updated}
+    total = sum(1 for _, chunks in chunked for chunk in chunks if chunk.id not in orphans)
+    state = {"done": 0, "total": total}
     if progress:
         progress(0, total)
     group: list[tuple[Article, list[Chunk]]] = []
     for position, item in enumerate(chunked):
         group.append(item)
-        if sum(len(c) for _, c in group) >= GROUP_CHUNKS or position == len(chunked) - 1:
-            done = _commit_group(index, group, updated, done, total, progress)
+        if sum(len(c) for _, c in group) >= settings.commit_chunks or position == len(chunked) - 1:
+            _commit_group(index, group, orphans, old_ids, state, progress)
             group = []
     return total
 
 
-def _commit_group(index: Index, group: list[tuple[Article, list[Chunk]]], updated: set[str], done: int, total: int, progress: Progress | None) -> int:
-    pairs = [(article, chunk) for article, chunks in group for chunk in chunks]
+def _commit_group(
+    index: Index,
+    group: list[tuple[Article, list[Chunk]]],
+    already_stored: set[str],
+    old_ids: dict[str, list[str]],
+    state: dict[str, int],
+    progress: Progress | None,
+) -> None:
+    pairs = [(article, chunk) for article, chunks in group for chunk in chunks if chunk.id not in already_stored]
     texts = [embedded_text(a, c) for a, c in pairs]
     embed_array = getattr(index.embedder, "embed_array", None)
-    if embed_array is not None:
-        def tick(n: int) -> None:
-            if progress:
-                progress(done + tick.count + n, total)  # type: ignore[attr-defined]
-            tick.count += n  # type: ignore[attr-defined]
+    if not pairs:
+        vectors: Any = []
+    elif embed_array is not None:
+        start = state["done"]
 
-        tick.count = 0  # type: ignore[attr-defined]
+        def tick(n: int) -> None:
+            state["done"] += n
+            if progress:
+                progress(state["done"], state["total"])
+
         vectors = embed_array(texts, progress=tick)
+        state["done"] = start + len(pairs)
     else:
         vectors = index.embedder.embed_documents(texts)
-    replaced = [a.id for a, _ in group if a.id in updated]
-    if replaced:  # old chunks of changed articles go first; reconcile covers a crash between the steps
-        index.delete_articles(replaced)
+        state["done"] += len(pairs)
     if pairs:
         index.upsert([c.id for _, c in pairs], vectors, [c.text for _, c in pairs], [chunk_metadata(a, c) for a, c in pairs])
     for article, chunks in group:
         index.manifest.record(article, len(chunks))
     index.save_manifest()
-    done += len(pairs)
+    # Old chunks of changed articles go last: until the manifest names the new hash, they are the live ones.
+    index.delete([chunk_id for article, _ in group for chunk_id in old_ids.get(article.id, [])])
     if progress:
-        progress(done, total)
-    return done
+        progress(state["done"], state["total"])

@@ -1,0 +1,97 @@
+"""Client/server mode against a real `chroma run` on 127.0.0.1: ingest, ask, chat, status, doctor,
+and readers querying while a writer ingests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import free_port, wait_for
+from test_crash_safety import write_corpus
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+pytestmark = pytest.mark.integration
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    chroma = shutil.which("chroma", path=os.path.dirname(sys.executable)) or shutil.which("chroma")
+    assert chroma, "the chroma CLI comes with chromadb"
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(data / "server.log", "wb")
+    process = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(15)
+        log.close()
+
+
+def cli(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def test_ingest_ask_chat_status_doctor_over_http(chroma_url: str, tmp_path: Path) -> None:
+    local = str(tmp_path / "client")
+    first = cli("ingest", "--json", "--chroma-url", chroma_url, "--index", local, str(SEEDS))
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["added"] == len(list(SEEDS.glob("*.txt")))
+    again = cli("ingest", "--json", "--chroma-url", chroma_url, "--index", local, str(SEEDS))
+    assert json.loads(again.stdout)["chunks_embedded"] == 0
+
+    # A second client with its own (empty) local directory sees the same manifest on the server.
+    other = str(tmp_path / "other-client")
+    shared = cli("ingest", "--json", "--chroma-url", chroma_url, "--index", other, str(SEEDS))
+    assert json.loads(shared.stdout)["chunks_embedded"] == 0
+
+    answer = cli("ask", "--json", "--chroma-url", chroma_url, "--index", other, "How much has Microsoft invested in OpenAI?")
+    assert answer.exit_code == 0, answer.output
+    assert "$13 billion" in json.loads(answer.stdout)["answer"]
+
+    status = json.loads(cli("status", "--json", "--chroma-url", chroma_url, "--index", local).stdout)
+    assert status["chroma"] == chroma_url and status["articles"] == len(list(SEEDS.glob("*.txt")))
+    assert cli("doctor", "--chroma-url", chroma_url, "--index", local).exit_code == 0
+
+    chat = cli("chat", "--chroma-url", chroma_url, "--index", local, input="Which startup did Microsoft partner with?\nHow much was it valued at?\n/sources\n/quit\n")
+    assert chat.exit_code == 0, chat.output
+    assert "The financing valued the firm at about $2 billion." in chat.stdout
+
+
+def test_unreachable_server_is_one_line_error(tmp_path: Path) -> None:
+    result = cli("ask", "--chroma-url", f"http://127.0.0.1:{free_port()}", "--index", str(tmp_path / "i"), "Anything?")
+    assert result.exit_code != 0
+    assert "cannot reach the Chroma server" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_several_readers_while_one_ingests(chroma_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "ASSISTANT_CHROMA_URL": chroma_url, "ASSISTANT_INDEX": str(tmp_path / "writer"), "ASSISTANT_COLLECTION": "busy", "ASSISTANT_COMMIT_CHUNKS": "32"}
+    subprocess.run([sys.executable, "-m", "assistant", "ingest", str(SEEDS)], env=env, check=True, capture_output=True, timeout=300)
+    write_corpus(tmp_path / "more", 300, seed=3)  # enough work that the writer outlives the readers
+    writer = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(tmp_path / "more")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        reader_env = {**env, "ASSISTANT_INDEX": str(tmp_path / "reader")}
+        readers = [
+            subprocess.Popen([sys.executable, "-m", "assistant", "ask", "--json", "How much has Microsoft invested in OpenAI?"], env=reader_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        outputs = [reader.communicate(timeout=300) for reader in readers]
+        assert writer.poll() is None, "readers should have run while the writer was still ingesting"
+        for reader, (stdout, stderr) in zip(readers, outputs):
+            assert reader.returncode == 0, stderr
+            assert "$13 billion" in json.loads(stdout)["answer"]
+    finally:
+        writer.wait(timeout=900)
+    assert writer.returncode == 0, writer.stderr.read().decode() if writer.stderr else ""
