@@ -7,6 +7,7 @@ rather than quote something unrelated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -20,6 +21,13 @@ MAX_SENTENCES = 2
 SECOND_SENTENCE_RATIO = 0.92  # a second sentence must score almost as well as the best one
 DENSE_WEIGHT, LEXICAL_WEIGHT = 0.65, 0.35
 MIN_CHARS = 25  # headlines, datelines and bylines are not answers
+# Article text is data: a sentence addressed to an AI model is never quoted as an answer.
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|directions|above|previous|prior|earlier)\b"
+    r"|\b(new|updated|real|hidden) instructions?\b|</?\s*passage\b"
+    r"|\b(system prompt|you are now|as an ai|language model|assistant must|respond (only )?with|reply (only )?with|output the word)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
         for start, end in split_sentences(passage.text):
             key = (passage.article_id, passage.start + start)
             text = passage.text[start:end]
-            if key in seen or len(text) < MIN_CHARS:
+            if key in seen or len(text) < MIN_CHARS or INSTRUCTION.search(text):
                 continue
             seen.add(key)
             found.append(Candidate(n, passage, text, passage.start + start, passage.start + end))
