@@ -73,13 +73,16 @@ def _units(text: str, token_spans: TokenSpans, budget: int) -> list[tuple[int, i
         if len(spans) <= budget:
             units.append((start, end, len(spans)))
             continue
-        piece_start = 0
-        for first in range(0, len(spans), budget):
+        first = 0
+        while first < len(spans):
             last = min(first + budget, len(spans)) - 1
-            cut_end = spans[last][1] if last < len(spans) - 1 else end - start
-            units.append((start + piece_start, start + cut_end, last - first + 1))
-            if last + 1 < len(spans):
-                piece_start = spans[last + 1][0]
+            # Never cut inside a character that maps to several word pieces (e.g. Hangul syllables).
+            while last + 1 < len(spans) and last > first and spans[last + 1][0] < spans[last][1]:
+                last -= 1
+            piece_start = spans[first][0] if first else 0
+            piece_end = spans[last][1] if last < len(spans) - 1 else end - start
+            units.append((start + piece_start, start + piece_end, last - first + 1))
+            first = last + 1
     return units
 
 

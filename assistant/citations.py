@@ -16,6 +16,7 @@ from .chunking import split_sentences
 from .retrieval import Passage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 # Similarity of two texts in [0, 1]; lexical by default, the caller may pass an embedding one.
 Similarity = Callable[[str, list[str]], list[float]]
 
@@ -60,11 +61,17 @@ def validate(text: str, passage_count: int) -> Validated:
         dropped.extend(f"[{n}]" for n in numbers if not 1 <= n <= passage_count)
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
-    cleaned = re.sub(r" +([.,;:!?])", r"\1", MARKER.sub(clean, text)).strip()
-    claims = []
+    cleaned = re.sub(r" {2,}", " ", re.sub(r" +([.,;:!?])", r"\1", MARKER.sub(clean, text))).strip()
+    claims: list[tuple[str, list[int]]] = []
     for start, end in split_sentences(cleaned):
         sentence = cleaned[start:end]
-        claims.append((MARKER.sub("", sentence).strip(), list(dict.fromkeys(marker_numbers(sentence)))))
+        leading = LEADING_MARKERS.match(sentence)
+        if leading and claims:  # "… OpenAI. [1] Next claim": the marker belongs to the sentence before
+            claims[-1][1].extend(n for n in marker_numbers(leading.group()) if n not in claims[-1][1])
+            sentence = sentence[leading.end():]
+        claim = MARKER.sub("", sentence).strip()
+        if claim:
+            claims.append((claim, list(dict.fromkeys(marker_numbers(sentence)))))
     return Validated(cleaned, claims, dropped)
 
 

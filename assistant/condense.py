@@ -11,11 +11,12 @@ import re
 
 # Words that only make sense with an antecedent: their presence marks a follow-up.
 _ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|the company|the deal|the firm|there|then)\b", re.I)
-_SHORT = 6  # questions this short are usually follow-ups ("And Google?")
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|why|when|where)\b[^?]{0,30}\??\s*$", re.I)
+_SHORT = 3  # questions this short are follow-ups ("And Google?")
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_ANAPHORA.search(question)) or len(question.split()) <= _SHORT
+    return bool(_ANAPHORA.search(question) or _CONTINUATION.match(question)) or len(question.split()) <= _SHORT
 
 
 def carry_subject(question: str, previous_questions: list[str]) -> str:

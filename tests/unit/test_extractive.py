@@ -1,0 +1,112 @@
+"""The offline answerer (quotes the best sentences or abstains) and offline follow-up rewriting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import DeterministicFakeEmbedding
+
+from assistant.answer_types import CANNOT_ANSWER
+from assistant.articles import load_file
+from assistant.chunking import chunk_article
+from assistant.condense import carry_subject, is_follow_up
+from assistant.extractive import MIN_CHARS, answer_extractively, candidate_sentences
+from assistant.retrieval import Passage
+
+QUESTION = "How much has Microsoft invested in OpenAI?"
+
+
+def passages_from(path: Path, embedder) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped-def]
+    """The article text and its chunks as Passages, the way the index would hand them over."""
+    [article] = load_file(path, [])
+    chunks = chunk_article(article.id, article.content_hash, article.text, embedder.token_spans, 200, 1)
+    return article.text, [
+        Passage(c.id, article.id, article.title, article.source, "", "", c.start, c.end, c.text, score=1.0 / (i + 1)) for i, c in enumerate(chunks)
+    ]
+
+
+@pytest.fixture(scope="module")
+def bloomberg(embedder) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped-def]
+    return passages_from(Path(__file__).resolve().parents[2] / "seeds" / "000_14502852d82c6bda.txt", embedder)
+
+
+def test_abstains_when_bar_is_unreachable(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
+    _, passages = bloomberg
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=1.1)  # scores are at most 1.0
+    assert answer.text == CANNOT_ANSWER
+    assert answer.abstained is True
+    assert answer.citations == []
+    assert answer.passages == passages
+    assert answer.question == QUESTION
+
+
+def test_abstains_with_no_passages(embedder) -> None:  # type: ignore[no-untyped-def]
+    answer = answer_extractively(QUESTION, [], embedder, min_relevance=0.0)
+    assert answer.abstained and answer.text == CANNOT_ANSWER and answer.citations == []
+
+
+def test_answers_with_verbatim_citations_at_article_offsets(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
+    article_text, passages = bloomberg
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=0.45)
+
+    assert answer.abstained is False
+    assert "$13 billion" in answer.text
+    assert answer.citations, "a non-abstaining answer carries citations"
+    assert len(answer.citations) <= 2
+    for citation in answer.citations:
+        assert citation.quote == article_text[citation.start : citation.end]
+        p = citation.passage
+        assert citation.quote == p.text[citation.start - p.start : citation.end - p.start]
+        assert passages[citation.n - 1] is p
+        assert f"{citation.quote} [{citation.n}]" in answer.text
+        assert citation.score >= 0.45
+        assert citation.attached is False
+
+
+def test_answer_with_fake_embedding_still_cites_verbatim(bloomberg) -> None:  # type: ignore[no-untyped-def]
+    """With a fake embedder the choice is arbitrary, but quotes and offsets must still be exact."""
+    article_text, passages = bloomberg
+    fake = DeterministicFakeEmbedding(size=64)
+    answer = answer_extractively(QUESTION, passages, fake, min_relevance=0.0)
+
+    assert answer.abstained is False
+    assert answer.citations
+    for citation in answer.citations:
+        assert citation.quote == article_text[citation.start : citation.end]
+        assert len(citation.quote) >= MIN_CHARS
+
+
+def test_candidate_sentences_skip_overlap_repeats_and_short_lines(bloomberg) -> None:  # type: ignore[no-untyped-def]
+    article_text, passages = bloomberg
+    assert len(passages) > 1 and passages[1].start < passages[0].end  # neighbours overlap
+    candidates = candidate_sentences(passages)
+    keys = [(c.passage.article_id, c.start) for c in candidates]
+    assert len(keys) == len(set(keys))
+    for c in candidates:
+        assert c.text == article_text[c.start : c.end]
+        assert len(c.text) >= MIN_CHARS
+
+
+# --- condense (offline follow-ups) -------------------------------------------------
+
+
+def test_carry_subject_completes_a_follow_up() -> None:
+    previous = "Which startup did Microsoft partner with?"
+    rewritten = carry_subject("How much was it valued at?", ["Who founded Mistral AI and when?", previous])
+    assert rewritten == "How much was it valued at? (Which startup did Microsoft partner with?)"
+
+
+def test_carry_subject_leaves_standalone_question_alone() -> None:
+    standalone = "How much money has Microsoft invested in OpenAI since 2019?"
+    assert not is_follow_up(standalone)
+    assert carry_subject(standalone, ["Which startup did Microsoft partner with?"]) == standalone
+
+
+def test_carry_subject_without_history_is_identity() -> None:
+    assert carry_subject("How much was it valued at?", []) == "How much was it valued at?"
+
+
+@pytest.mark.parametrize("question", ["And Google?", "What did they announce?", "When was the deal signed by Microsoft and Mistral?"])
+def test_follow_up_detection(question: str) -> None:
+    assert is_follow_up(question)

@@ -1,0 +1,286 @@
+"""The manifest: what the next ingest adds, replaces, skips or prunes; kept in a Chroma collection.
+
+Plan logic is pure. Persistence goes through ``ChromaManifestStore`` on a local PersistentClient in
+``tmp_path`` (no server, no network). The legacy ``manifest.json`` of older indexes is imported once,
+and a corrupt one is an ``IndexCorruptError``. The BM25 sidecar's atomic rebuild is checked here too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from assistant.articles import Article
+from assistant.bm25 import BM25Sidecar
+from assistant.config import Settings
+from assistant.errors import IndexCorruptError
+from assistant.manifest import ChromaManifestStore, Entry, Manifest
+
+
+def article(tmp_path: Path, article_id: str, text: str, file_name: str | None = None, create_file: bool = True) -> Article:
+    origin = tmp_path / (file_name or f"{article_id}.txt")
+    if create_file:
+        origin.write_text(text, encoding="utf-8")
+    return Article(id=article_id, text=text, title=text.splitlines()[0], source=origin.name, origin=os.path.abspath(origin))
+
+
+def indexed(*articles: Article) -> Manifest:
+    manifest = Manifest()
+    for a in articles:
+        manifest.record(a, chunks=3)
+    return manifest
+
+
+def ids(articles: list[Article]) -> list[str]:
+    return sorted(a.id for a in articles)
+
+
+def chroma_client(path: Path):  # type: ignore[no-untyped-def]
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+# --- plan --------------------------------------------------------------------------
+
+
+def test_plan_added_updated_unchanged(tmp_path: Path) -> None:
+    same = article(tmp_path, "same", "Same\nbody")
+    changed = article(tmp_path, "changed", "Changed\nold body")
+    manifest = indexed(same, changed)
+    fresh = article(tmp_path, "fresh", "Fresh\nbody")
+    changed_now = article(tmp_path, "changed", "Changed\nnew body")
+
+    plan = manifest.plan([same, changed_now, fresh], [a.origin for a in (same, changed_now, fresh)], prune=False)
+
+    assert ids(plan.added) == ["fresh"]
+    assert ids(plan.updated) == ["changed"]
+    assert ids(plan.unchanged) == ["same"]
+    assert plan.removed == []
+    assert ids(plan.to_embed) == ["changed", "fresh"]
+
+
+def test_metadata_change_alone_is_an_update(tmp_path: Path) -> None:
+    a = article(tmp_path, "a", "A\nbody")
+    manifest = indexed(a)
+    retitled = Article(id=a.id, text=a.text, title="A new title", source=a.source, origin=a.origin)
+
+    plan = manifest.plan([retitled], [a.origin], prune=False)
+
+    assert ids(plan.updated) == ["a"] and plan.unchanged == []
+
+
+def test_without_prune_nothing_is_removed(tmp_path: Path) -> None:
+    kept = article(tmp_path, "kept", "Kept\nbody")
+    gone = article(tmp_path, "gone", "Gone\nbody")
+    manifest = indexed(kept, gone)
+    Path(gone.origin).unlink()
+
+    plan = manifest.plan([kept], [kept.origin], prune=False)
+
+    assert plan.removed == []
+    assert ids(plan.unchanged) == ["kept"]
+
+
+def test_prune_removes_articles_whose_file_is_gone(tmp_path: Path) -> None:
+    kept = article(tmp_path, "kept", "Kept\nbody")
+    gone = article(tmp_path, "gone", "Gone\nbody")
+    manifest = indexed(kept, gone)
+    Path(gone.origin).unlink()
+
+    plan = manifest.plan([kept], [kept.origin], prune=True)
+
+    assert plan.removed == ["gone"]
+    assert ids(plan.unchanged) == ["kept"]
+
+
+def test_prune_removes_article_no_longer_in_a_file_that_was_read(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    first = article(tmp_path, "one", "One\nbody", file_name="feed.jsonl", create_file=False)
+    second = article(tmp_path, "two", "Two\nbody", file_name="feed.jsonl", create_file=False)
+    feed.write_text("(the file exists; its content does not matter to the plan)", encoding="utf-8")
+    manifest = indexed(first, second)
+
+    plan = manifest.plan([first], [os.path.abspath(feed)], prune=True)
+
+    assert plan.removed == ["two"]
+    assert ids(plan.unchanged) == ["one"]
+
+
+def test_prune_keeps_articles_from_existing_files_not_given_this_time(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    other = article(tmp_path, "other", "Other\nbody", file_name="elsewhere/other.txt")
+    given = article(tmp_path, "given", "Given\nbody")
+    manifest = indexed(other, given)
+
+    plan = manifest.plan([given], [given.origin], prune=True)  # other.txt still exists but was not read
+
+    assert plan.removed == []
+
+
+# --- bookkeeping -------------------------------------------------------------------
+
+
+def test_record_and_forget_track_changes_and_count_chunks(tmp_path: Path) -> None:
+    manifest = Manifest()
+    a, b = article(tmp_path, "a", "A\nx"), article(tmp_path, "b", "B\ny")
+    manifest.record(a, 4)
+    manifest.record(b, 2)
+    assert manifest.chunk_count == 6
+    assert manifest.dirty == {"a", "b"} and manifest.forgotten == set()
+
+    manifest.forget("a")
+    manifest.forget("not-there")
+
+    assert list(manifest.articles) == ["b"]
+    assert manifest.chunk_count == 2
+    assert manifest.dirty == {"b"} and manifest.forgotten == {"a"}
+    manifest.record(a, 1)  # re-recorded: no longer to be deleted
+    assert manifest.forgotten == set() and "a" in manifest.dirty
+
+
+def test_digest_follows_content(tmp_path: Path) -> None:
+    a, b = article(tmp_path, "a", "A\nx"), article(tmp_path, "b", "B\ny")
+    empty = Manifest().digest()
+    one_way = indexed(a, b).digest()
+    other_way = indexed(b, a).digest()
+    changed = indexed(a, Article(id="b", text="B\nchanged", origin=b.origin)).digest()
+    assert one_way == other_way  # order of recording does not matter
+    assert len({empty, one_way, changed}) == 3
+
+
+# --- persistence in Chroma ---------------------------------------------------------
+
+
+def test_store_round_trip(tmp_path: Path) -> None:
+    store = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "articles__manifest")
+    manifest = Manifest()
+    a = Article(id="a", text="Ünïcode body ✓", title="Títle", source="a.txt", url="https://x.test/a", published="2024-02-26", origin=str(tmp_path / "a.txt"))
+    b = Article(id="b", text="Other", title="", source="b.txt", origin=str(tmp_path / "b.txt"))
+    manifest.record(a, 5)
+    manifest.record(b, 1)
+
+    store.save(manifest)
+
+    assert manifest.dirty == set() and manifest.forgotten == set()
+    loaded = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "articles__manifest").load()
+    assert loaded.articles == manifest.articles
+    assert loaded.articles["a"] == Entry(a.content_hash, a.origin, 5, "Títle", "2024-02-26", "a.txt")
+    assert loaded.digest() == manifest.digest()
+    assert loaded.dirty == set()
+    # and a loaded manifest plans against what was saved
+    assert loaded.plan([a, b], [a.origin, b.origin], prune=False).unchanged == [a, b]
+
+
+def test_store_save_applies_forget_and_update(tmp_path: Path) -> None:
+    store = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "articles__manifest")
+    manifest = Manifest()
+    a, b = article(tmp_path, "a", "A\nx"), article(tmp_path, "b", "B\ny")
+    manifest.record(a, 1)
+    manifest.record(b, 1)
+    store.save(manifest)
+
+    manifest.forget("a")
+    b2 = Article(id="b", text="B\nnew", title="B", source="b.txt", origin=b.origin)
+    manifest.record(b2, 7)
+    store.save(manifest)
+
+    loaded = store.load()
+    assert list(loaded.articles) == ["b"]
+    assert loaded.articles["b"].hash == b2.content_hash and loaded.articles["b"].chunks == 7
+
+
+def test_store_load_of_new_collection_is_empty(tmp_path: Path) -> None:
+    loaded = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "fresh").load()
+    assert loaded.articles == {} and loaded.chunk_count == 0
+
+
+# --- legacy manifest.json ----------------------------------------------------------
+
+
+class TinyEmbedder(Embeddings):
+    """Enough of an embedder to open an Index; never asked to embed in these tests."""
+
+    name = "tiny-test-embedder"
+    dimension = 3
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0, 0.0] for _ in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0, 0.0]
+
+
+def legacy_index(tmp_path: Path, content: str) -> Settings:
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "manifest.json").write_text(content, encoding="utf-8")
+    return Settings(index=index)
+
+
+def test_legacy_manifest_is_imported_once(tmp_path: Path) -> None:
+    from assistant.index import Index
+
+    entry = {"hash": "ab" * 32, "origin": "/somewhere/a.txt", "chunks": 2, "title": "A", "published": "", "source": "a.txt"}
+    settings = legacy_index(tmp_path, json.dumps({"schema": 1, "embedding_model": "tiny-test-embedder", "generation": 3, "articles": {"a": entry}}))
+
+    index = Index(settings, TinyEmbedder(), create=True)
+
+    assert index.manifest.articles == {"a": Entry(**entry)}
+    assert not (settings.index / "manifest.json").exists()
+    assert (settings.index / "manifest.json.migrated").exists()
+    reopened = Index(settings, TinyEmbedder())
+    assert reopened.manifest.articles == {"a": Entry(**entry)}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "{not json",
+        "[]",
+        "null",
+        '{"schema": 1}',
+        '{"schema": 1, "articles": {"a": 5}}',
+        '{"schema": 1, "articles": {"a": {"hash": "h"}}}',
+    ],
+    ids=["empty", "not-json", "list", "null", "no-articles", "entry-not-object", "entry-missing-fields"],
+)
+def test_corrupt_legacy_manifest_raises_index_corrupt(tmp_path: Path, content: str) -> None:
+    from assistant.index import Index
+
+    settings = legacy_index(tmp_path, content)
+
+    with pytest.raises(IndexCorruptError) as info:
+        Index(settings, TinyEmbedder(), create=True)
+
+    assert "manifest.json" in str(info.value)
+    assert info.value.exit_code == 6
+
+
+def test_legacy_manifest_with_articles_list_raises_index_corrupt(tmp_path: Path) -> None:
+    from assistant.index import Index
+
+    settings = legacy_index(tmp_path, '{"schema": 1, "articles": []}')
+    with pytest.raises(IndexCorruptError):
+        Index(settings, TinyEmbedder(), create=True)
+
+
+# --- atomic sidecar rebuild --------------------------------------------------------
+
+
+def test_bm25_sidecar_build_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
+    sidecar = BM25Sidecar(tmp_path / "bm25")
+    sidecar.build(["a:0:0-5", "b:0:0-5"], ["Microsoft invests", "Mistral raises"], [1, -1], ["x", "y"], "digest-1")
+    sidecar.build(["c:0:0-5"], ["Regulators object"], [2], ["z"], "digest-2")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25"]  # no bm25.tmp, no bm25.old
+    assert sidecar.digest() == "digest-2"
+    assert [chunk_id for chunk_id, _ in BM25Sidecar(tmp_path / "bm25").search("regulators", 5)] == ["c:0:0-5"]
+    assert BM25Sidecar(tmp_path / "bm25").search("microsoft", 5) == []
