@@ -107,3 +107,12 @@ class BM25Sidecar:
 
     def _vocab(self) -> dict[str, int]:
         return self._model.vocab_dict
+
+    def document_frequencies(self) -> tuple[dict[str, int], int]:
+        """(term → number of chunks containing it, number of chunks); empty for an empty sidecar."""
+        self._load()
+        if self._model is None:
+            return {}, 0
+        indptr = self._model.scores["indptr"]
+        columns = len(indptr) - 1  # bm25s may keep a vocabulary entry (the empty token) with no column
+        return {term: int(indptr[j + 1] - indptr[j]) for term, j in self._model.vocab_dict.items() if j < columns}, int(self._model.scores["num_docs"])

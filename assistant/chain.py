@@ -63,10 +63,18 @@ class LLMChain:
         self.answer_chain = answer_prompt() | self.model
         self.condense_chain = ChatPromptTemplate.from_messages([("human", load_prompt("condense"))]) | self.model | StrOutputParser()
 
-    def answer(self, question: str, standalone: str, passages: list[Passage], history: list[tuple[str, str]], on_token: Callable[[str], None] | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        standalone: str,
+        passages: list[Passage],
+        history: list[tuple[str, str]],
+        on_token: Callable[[str], None] | None = None,
+        weights: Callable[[str], float] | None = None,
+    ) -> Answer:
         from .extractive import best_relevance
 
-        if not passages or best_relevance(standalone, passages, self.embedder) < self.settings.min_relevance:
+        if not passages or best_relevance(standalone, passages, self.embedder, weights) < self.settings.min_relevance:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")

@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # a traceback must never print an API key held in a local
+    rich_markup_mode=None,  # plain click help: importing typer.rich_utils (rich.markdown) cost ~150 ms per start
 )
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory [env: ASSISTANT_INDEX].", show_default=False)]

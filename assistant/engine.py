@@ -10,6 +10,7 @@ from .answer_types import Answer
 from .config import Settings
 from .embeddings import make_embedder
 from .errors import EmptyIndexError, InputError
+from .evidence import TermWeights, idf_weights
 from .index import Index
 from .retrieval import Filters, Retriever
 
@@ -36,6 +37,7 @@ class Assistant:
             raise EmptyIndexError(f"the index at {settings.index} is empty; add articles with 'assistant ingest PATH'")
         self.retriever = Retriever(self.index, settings)
         self._chain = None
+        self._weights: TermWeights | None = None
 
     def ask(self, question: str, filters: Filters | None = None, history: list[tuple[str, str]] | None = None, on_token: OnToken | None = None) -> Answer:
         """Answer ``question`` (given the earlier (question, answer) turns) with citations."""
@@ -50,16 +52,23 @@ class Assistant:
         timings["retrieve"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         if self.settings.uses_llm:
-            answer = self.chain().answer(question, standalone, passages, history or [], on_token)
+            answer = self.chain().answer(question, standalone, passages, history or [], on_token, self.term_weights())
         else:
             from .extractive import answer_extractively
 
-            answer = answer_extractively(standalone, passages, self.index.embedder, self.settings.min_relevance)
+            answer = answer_extractively(standalone, passages, self.index.embedder, self.settings.min_relevance, self.term_weights())
             answer.question = question
         timings["answer"] = (time.perf_counter() - started) * 1000
         answer.standalone_question = standalone
         answer.timings_ms = timings
         return answer
+
+    def term_weights(self) -> TermWeights:
+        """IDF of the indexed chunks' terms (from the BM25 sidecar), computed once per process."""
+        if self._weights is None:
+            frequencies, documents = self.index.bm25.document_frequencies() if self.index.bm25.exists() else ({}, 0)
+            self._weights = idf_weights(frequencies, documents) if documents else TermWeights.uniform()
+        return self._weights
 
     def _standalone(self, question: str, history: list[tuple[str, str]]) -> str:
         if not history:

@@ -310,14 +310,11 @@ def _ranking(system: Any, answer: Answer, question: str, depth: int, filters: Fi
     return shown + [p for p in deeper if p.chunk_id not in seen][: depth - len(shown)]
 
 
-def best_relevance_fn(embedder: Any) -> Callable[[str, list[Passage]], float]:
+def best_relevance_fn(embedder: Any, weights: Callable[[str], float] | None = None) -> Callable[[str, list[Passage]], float]:
     """The extractive answerer's best sentence score for a question (what ``min_relevance`` is compared to)."""
-    from .extractive import candidate_sentences, relevance
+    from .extractive import best_relevance
 
-    def best(question: str, passages: list[Passage]) -> float:
-        return max(relevance(question, [c.text for c in candidate_sentences(passages)], embedder), default=0.0)
-
-    return best
+    return lambda question, passages: best_relevance(question, passages, embedder, weights)
 
 
 def run_eval(

@@ -1,25 +1,25 @@
 """The offline answerer: no LLM, the answer is the retrieved sentences that best answer the question.
 
-Each sentence is scored by embedding similarity to the question plus the share of the
-question's terms it contains. Below ``min_relevance`` it abstains with the shared sentinel
+Each sentence is scored by ``evidence.support_scores`` (embedding similarity, IDF-weighted term
+coverage, answer-type checks). Below ``min_relevance`` it abstains with the shared sentinel
 rather than quote something unrelated.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
 from .answer_types import CANNOT_ANSWER, Answer, Citation
 from .chunking import split_sentences
-from .citations import lexical_similarity
+from .evidence import TermWeights, support_scores
 from .retrieval import Passage
 
 MAX_SENTENCES = 2
 SECOND_SENTENCE_RATIO = 0.92  # a second sentence must score almost as well as the best one
-DENSE_WEIGHT, LEXICAL_WEIGHT = 0.65, 0.35
 MIN_CHARS = 25  # headlines, datelines and bylines are not answers
 # Article text is data: a sentence addressed to an AI model is never quoted as an answer.
 INSTRUCTION = re.compile(
@@ -54,21 +54,10 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     return found
 
 
-def relevance(question: str, sentences: list[str], embedder: Embeddings) -> list[float]:
-    import numpy as np
-
-    if not sentences:
-        return []
-    vectors = np.asarray(embedder.embed_documents([question, *sentences]), dtype=np.float32)
-    dense = vectors[1:] @ vectors[0]
-    lexical = lexical_similarity(question, sentences)
-    return [DENSE_WEIGHT * float(d) + LEXICAL_WEIGHT * lex for d, lex in zip(dense, lexical)]
-
-
-def answer_extractively(question: str, passages: list[Passage], embedder: Embeddings, min_relevance: float) -> Answer:
-    """Answer from ``passages`` by quoting; abstain when no sentence clears ``min_relevance``."""
+def answer_extractively(question: str, passages: list[Passage], embedder: Embeddings, min_relevance: float, weights: Callable[[str], float] | None = None) -> Answer:
+    """Answer from ``passages`` by quoting; abstain when no sentence's support clears ``min_relevance``."""
     candidates = candidate_sentences(passages)
-    scores = relevance(question, [c.text for c in candidates], embedder)
+    scores = support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights or TermWeights.uniform())
     ranked = sorted(zip(scores, range(len(candidates))), reverse=True)
     if not ranked or ranked[0][0] < min_relevance:
         return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages)
@@ -81,7 +70,7 @@ def answer_extractively(question: str, passages: list[Passage], embedder: Embedd
     return Answer(question, text, abstained=False, citations=citations, passages=passages)
 
 
-def best_relevance(question: str, passages: list[Passage], embedder: Embeddings) -> float:
-    """The relevance of the best sentence in ``passages``: the abstention bar both engines share."""
-    scores = relevance(question, [c.text for c in candidate_sentences(passages)], embedder)
-    return max(scores, default=0.0)
+def best_relevance(question: str, passages: list[Passage], embedder: Embeddings, weights: Callable[[str], float] | None = None) -> float:
+    """The support of the best sentence in ``passages``: the abstention bar both engines share."""
+    candidates = candidate_sentences(passages)
+    return max(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights or TermWeights.uniform()), default=0.0)

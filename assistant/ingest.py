@@ -91,6 +91,7 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
         index = Index(settings, make_embedder(settings), create=True)
     lock = index.write_lock()
     try:
+        index.manifest.chunking = f"tokens={settings.chunk_tokens},overlap={settings.chunk_overlap_sentences},v1"
         stored = index.stored_chunks()
         report.recovered = index.reconcile(stored)
         plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
@@ -166,6 +167,7 @@ def _commit_group(
         index.manifest.record(article, len(chunks))
     index.save_manifest()
     # Old chunks of changed articles go last: until the manifest names the new hash, they are the live ones.
-    index.delete([chunk_id for article, _ in group for chunk_id in old_ids.get(article.id, [])])
+    kept = {chunk.id for _, chunks in group for chunk in chunks}  # re-chunking may reproduce an old id
+    index.delete([chunk_id for article, _ in group for chunk_id in old_ids.get(article.id, []) if chunk_id not in kept])
     if progress:
         progress(state["done"], state["total"])

@@ -25,6 +25,7 @@ class Entry:
     title: str = ""
     published: str = ""
     source: str = ""
+    chunking: str = ""  # the chunking settings the article was indexed with
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Plan:
 @dataclass
 class Manifest:
     articles: dict[str, Entry] = field(default_factory=dict)
+    chunking: str = ""  # current chunking settings: an article indexed with others is re-chunked
     dirty: set[str] = field(default_factory=set)  # recorded since the last save
     forgotten: set[str] = field(default_factory=set)  # removed since the last save
 
@@ -58,7 +60,7 @@ class Manifest:
             entry = self.articles.get(article.id)
             if entry is None:
                 plan.added.append(article)
-            elif entry.hash != article.content_hash:
+            elif entry.hash != article.content_hash or entry.chunking != self.chunking:
                 plan.updated.append(article)
             else:
                 plan.unchanged.append(article)
@@ -71,7 +73,7 @@ class Manifest:
         return plan
 
     def record(self, article: Article, chunks: int) -> None:
-        self.articles[article.id] = Entry(article.content_hash, article.origin, chunks, article.title, article.published, article.source)
+        self.articles[article.id] = Entry(article.content_hash, article.origin, chunks, article.title, article.published, article.source, self.chunking)
         self.dirty.add(article.id)
         self.forgotten.discard(article.id)
 
@@ -86,7 +88,7 @@ class Manifest:
 
     def digest(self) -> str:
         """Identifies the indexed content; the BM25 sidecar records the digest it was built from."""
-        lines = "\n".join(f"{key}:{entry.hash}" for key, entry in sorted(self.articles.items()))
+        lines = "\n".join(f"{key}:{entry.hash}:{entry.chunking}:{entry.chunks}" for key, entry in sorted(self.articles.items()))
         return hashlib.sha1(lines.encode("utf-8")).hexdigest()
 
 

@@ -1,0 +1,97 @@
+"""How well a retrieved sentence supports a question: the score both answer engines abstain on.
+
+No NLI or QA model ships on PyPI, so support is three cheap signals:
+- dense similarity of question and sentence (the local MiniLM),
+- IDF-weighted coverage of the question's terms by the sentence and its article title
+  (rare words such as "revenue" or "Activision" must be there; "Microsoft" matters less),
+- answer-type checks: "how many X" needs a number and X; "when" needs a date; names in the
+  question (Sam Altman) must occur in the sentence's passage.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from .bm25 import tokenize
+from .citations import stem
+from .retrieval import Passage
+
+DENSE_WEIGHT = 0.5
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion)\b", re.I)
+DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|last (week|month|year)|spring|summer|autumn|fall|winter)\b", re.I)
+HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
+NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)")  # two or more capitalised words, not sentence-initial
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """IDF per stemmed term, from the BM25 sidecar; terms the corpus never uses weigh most."""
+
+    idf: Mapping[str, float]
+    unseen: float
+
+    def __call__(self, term: str) -> float:
+        return self.idf.get(stem(term), self.unseen)
+
+    @classmethod
+    def uniform(cls) -> TermWeights:
+        return cls({}, 1.0)
+
+
+def weighted_coverage(question: str, text: str, weights: Callable[[str], float]) -> float:
+    wanted = set(tokenize(question))
+    if not wanted:
+        return 0.0
+    present = {stem(t) for t in tokenize(text)}
+    total = sum(weights(t) for t in wanted)
+    return sum(weights(t) for t in wanted if stem(t) in present) / total if total else 0.0
+
+
+def type_checks(question: str, sentence: str, passage: Passage) -> bool:
+    """False when the sentence cannot be the kind of answer the question asks for."""
+    lowered = question.lower()
+    if ("how many" in lowered or "how much" in lowered) and not NUMBER.search(sentence):
+        return False
+    many = HOW_MANY.search(question)
+    if many and stem(many.group(1).lower()) not in {stem(t) for t in tokenize(sentence)}:
+        return False
+    if re.match(r"^\s*(when|in what year|what year|on what date)\b", lowered) and not DATE.search(sentence):
+        return False
+    context = f"{passage.title} {passage.text}".lower()
+    return all(name.lower() in context for name in NAME.findall(question))
+
+
+def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder: Embeddings, weights: Callable[[str], float]) -> list[float]:
+    """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails."""
+    import numpy as np
+
+    if not sentences:
+        return []
+    vectors = np.asarray(embedder.embed_documents([question, *(s for s, _ in sentences)]), dtype=np.float32)
+    dense = vectors[1:] @ vectors[0]
+    scores = []
+    for (sentence, passage), similarity in zip(sentences, dense):
+        if not type_checks(question, sentence, passage):
+            scores.append(0.0)
+            continue
+        coverage = weighted_coverage(question, f"{passage.title} {sentence}", weights)
+        scores.append(DENSE_WEIGHT * float(similarity) + (1 - DENSE_WEIGHT) * coverage)
+    return scores
+
+
+def idf_weights(document_frequency: Mapping[str, int], documents: int) -> TermWeights:
+    """BM25's IDF, merged over terms that share a stem (df of the stem = max over its forms)."""
+    merged: dict[str, int] = {}
+    for term, df in document_frequency.items():
+        key = stem(term)
+        merged[key] = max(merged.get(key, 0), df)
+
+    def idf(df: int) -> float:
+        return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+    return TermWeights({key: idf(df) for key, df in merged.items()}, idf(0))
