@@ -63,7 +63,12 @@ class BM25Sidecar:
     def build(self, ids: list[str], texts: list[str], published_day: list[int], source: list[str], digest: str) -> None:
         """Index ``texts`` and replace the sidecar on disk atomically (build beside, then rename)."""
         import bm25s
+        from filelock import FileLock
 
+        with FileLock(str(self.directory.with_name(self.directory.name + ".lock"))):  # readers may rebuild too
+            self._build_locked(bm25s, ids, texts, published_day, source, digest)
+
+    def _build_locked(self, bm25s: Any, ids: list[str], texts: list[str], published_day: list[int], source: list[str], digest: str) -> None:
         tmp = self.directory.with_name(self.directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)

@@ -35,6 +35,9 @@ class Assistant:
         self.index = index or Index(settings, make_embedder(settings))
         if not self.index.manifest.articles:
             raise EmptyIndexError(f"the index at {settings.index} is empty; add articles with 'assistant ingest PATH'")
+        if settings.hybrid and not self.index.bm25_fresh():
+            # A client of a shared Chroma server (or an index after a crash) has no up-to-date sidecar yet.
+            self.index.rebuild_bm25()
         self.retriever = Retriever(self.index, settings)
         self._chain = None
         self._weights: TermWeights | None = None

@@ -3,8 +3,6 @@ LLM path passes them inside <passage> delimiters and keeps its citation contract
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
