@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval (off: dense only).")
     dedupe: bool = Field(True, description="Collapse near-identical passages (syndicated copies).")
     rerank: bool = Field(True, description="Second-stage sentence-level reranking of the fused candidates.")
+    per_article: int = Field(2, ge=1, le=50, description="At most this many of the k passages from one article (more articles, more evidence).")
     recency: bool = Field(True, description="Prefer articles published on or shortly before the question's date.")
     min_relevance: float = Field(0.35, ge=0.0, le=1.0, description="Below this support (evidence.support_scores) of the best sentence the assistant abstains; 0.35 measured best on the seed set (eval/reports).")
 

@@ -104,6 +104,20 @@ def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     return bool(ga and gb) and len(ga & gb) / min(len(ga), len(gb)) >= threshold
 
 
+def diversify(ranked: list[Passage], k: int, per_article: int) -> list[Passage]:
+    """The top ``k`` with at most ``per_article`` passages per article, topped up in rank order if short."""
+    chosen: list[Passage] = []
+    counts: dict[str, int] = {}
+    for passage in ranked:
+        if counts.get(passage.article_id, 0) < per_article:
+            chosen.append(passage)
+            counts[passage.article_id] = counts.get(passage.article_id, 0) + 1
+            if len(chosen) == k:
+                return chosen
+    taken = {p.chunk_id for p in chosen}
+    return chosen + [p for p in ranked if p.chunk_id not in taken][: k - len(chosen)]
+
+
 class Retriever:
     """Retrieves passages for a question from one Index."""
 
@@ -126,7 +140,7 @@ class Retriever:
             candidates = self._rank(question, candidates, filters)
         if self.settings.dedupe:
             candidates = self._dedupe(candidates)
-        return candidates[:k]
+        return diversify(candidates, k, self.settings.per_article)
 
     # --- first stage -------------------------------------------------------------
 

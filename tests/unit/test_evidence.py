@@ -1,0 +1,66 @@
+"""Support scoring (the abstention signal) and the retrieval helpers that need no index."""
+
+from __future__ import annotations
+
+from langchain_core.embeddings import DeterministicFakeEmbedding
+
+from assistant.evidence import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
+from assistant.retrieval import Passage, diversify, near_duplicate, recency_weight
+
+
+def passage(text: str, article_id: str = "a", title: str = "", chunk: str = "c") -> Passage:
+    return Passage(chunk_id=f"{article_id}:{chunk}", article_id=article_id, title=title, source="s", url="", published="", start=0, end=len(text), text=text)
+
+
+def test_how_many_needs_a_number_and_the_counted_noun() -> None:
+    p = passage("x")
+    assert type_checks("How many languages is it fluent in?", "It is fluent in five languages.", p)
+    assert not type_checks("How many employees does Mistral have?", "The model has about 7 billion parameters.", p)
+    assert not type_checks("How much did Microsoft invest?", "Microsoft declined to say how much it invested.", p)
+
+
+def test_when_needs_a_date() -> None:
+    p = passage("x")
+    assert type_checks("When was Mistral formed?", "Mistral was formed in early 2023.", p)
+    assert not type_checks("When does Mistral plan to go public?", "Mistral is a French company based in Paris.", p)
+
+
+def test_names_in_the_question_must_be_in_the_passage() -> None:
+    about_deal = passage("On Monday Mistral AI announced a partnership with Microsoft.", title="Microsoft strikes deal")
+    assert not type_checks("What did Sam Altman say about the deal?", "On Monday Mistral AI announced a partnership with Microsoft.", about_deal)
+    assert type_checks("What did Brad Smith say?", "Brad Smith spoke in Barcelona.", passage("Brad Smith spoke in Barcelona."))
+
+
+def test_rare_terms_weigh_more_than_common_ones() -> None:
+    weights = idf_weights({"mistral": 90, "revenue": 1, "ai": 95}, documents=100)
+    assert weights("revenue") > weights("mistral")
+    assert weights("activision") == weights.unseen > weights("revenue")
+    question = "What was Mistral AI's revenue?"
+    assert weighted_coverage(question, "Mistral AI is a French company.", weights) < 0.3
+    assert weighted_coverage(question, "Mistral AI's revenue was small.", weights) == 1.0
+    assert weighted_coverage("What was Mistral AI's revenue?", "Mistral AI is French.", TermWeights.uniform()) > 0.5
+
+
+def test_support_is_zero_when_a_type_check_fails() -> None:
+    embedder = DeterministicFakeEmbedding(size=32)
+    p = passage("The model has about 7 billion parameters.")
+    scores = support_scores("How many employees does it have?", [(p.text, p)], embedder, TermWeights.uniform())
+    assert scores == [0.0]
+
+
+def test_diversify_caps_passages_per_article_and_tops_up() -> None:
+    ranked = [passage("t", "a", chunk="1"), passage("t", "a", chunk="2"), passage("t", "a", chunk="3"), passage("t", "b", chunk="1")]
+    assert [p.chunk_id for p in diversify(ranked, 3, 2)] == ["a:1", "a:2", "b:1"]
+    assert [p.chunk_id for p in diversify(ranked, 4, 1)] == ["a:1", "b:1", "a:2", "a:3"]
+
+
+def test_recency_prefers_the_days_before_the_question() -> None:
+    assert recency_weight(100, 103) == 1.0
+    assert recency_weight(110, 103) < recency_weight(60, 103) < 1.0
+    assert recency_weight(-1, 103) == 1.0
+
+
+def test_near_duplicates_are_syndicated_copies_not_related_stories() -> None:
+    story = "The Federal Reserve raised its key rate by three quarters of a point on Wednesday to fight inflation."
+    assert near_duplicate(story, "(AP) " + story)
+    assert not near_duplicate(story, "The European Central Bank held rates steady on Thursday despite inflation.")
