@@ -267,6 +267,36 @@ def doctor(
         raise typer.Exit(6)
 
 
+@app.command(
+    "eval",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def eval_command(ctx: typer.Context) -> None:
+    """Run the eval script (same as python eval/run.py; --help lists its options)."""
+    raise typer.Exit(_eval_main()(list(ctx.args), prog="assistant eval"))
+
+
+def _eval_main() -> Any:
+    """eval/run.py's main: packaged into the wheel as assistant/_eval_run.py, or read from the checkout."""
+    try:
+        from . import _eval_run  # type: ignore[attr-defined]
+
+        return _eval_run.main
+    except ImportError:
+        import importlib.util
+
+        path = Path(__file__).resolve().parent.parent / "eval" / "run.py"
+        spec = importlib.util.spec_from_file_location("assistant_eval_run", path)
+        if spec is None or spec.loader is None or not path.exists():
+            from .errors import AssistantError
+
+            raise _fail(AssistantError(f"the eval script is missing ({path}); reinstall assistant")) from None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.main
+
+
 def main() -> None:
     """Console entry point: known errors are one line (in the commands); anything else too, unless debugging."""
     try:
