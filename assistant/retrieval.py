@@ -94,28 +94,42 @@ def _passage(chunk_id: str, text: str, meta: dict[str, Any], **scores: float) ->
     )
 
 
+def shingles(text: str) -> frozenset[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return frozenset(tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2)))
+
+
 def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
     """Syndicated copies: most word trigrams shared."""
-    def grams(text: str) -> set[tuple[str, ...]]:
-        words = re.findall(r"\w+", text.lower())
-        return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
-
-    ga, gb = grams(a), grams(b)
-    return bool(ga and gb) and len(ga & gb) / min(len(ga), len(gb)) >= threshold
+    return _overlap(shingles(a), shingles(b)) >= threshold
 
 
-def diversify(ranked: list[Passage], k: int, per_article: int) -> list[Passage]:
-    """The top ``k`` with at most ``per_article`` passages per article, topped up in rank order if short."""
+def _overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def diversify(ranked: list[Passage], k: int, per_article: int, dedupe: bool = False, threshold: float = 0.8) -> list[Passage]:
+    """The top ``k``: near-duplicates of a kept passage from another article (syndicated copies)
+    dropped when ``dedupe``, at most ``per_article`` per article, topped up in rank order if short."""
     chosen: list[Passage] = []
+    capped: list[Passage] = []
+    kept_shingles: list[tuple[str, frozenset[tuple[str, ...]]]] = []
     counts: dict[str, int] = {}
     for passage in ranked:
-        if counts.get(passage.article_id, 0) < per_article:
-            chosen.append(passage)
-            counts[passage.article_id] = counts.get(passage.article_id, 0) + 1
-            if len(chosen) == k:
-                return chosen
-    taken = {p.chunk_id for p in chosen}
-    return chosen + [p for p in ranked if p.chunk_id not in taken][: k - len(chosen)]
+        if dedupe:
+            grams = shingles(passage.text)
+            if any(article != passage.article_id and _overlap(grams, other) >= threshold for article, other in kept_shingles):
+                continue
+        if counts.get(passage.article_id, 0) >= per_article:
+            capped.append(passage)
+            continue
+        chosen.append(passage)
+        counts[passage.article_id] = counts.get(passage.article_id, 0) + 1
+        if dedupe:
+            kept_shingles.append((passage.article_id, grams))
+        if len(chosen) == k:
+            return chosen
+    return chosen + capped[: k - len(chosen)]
 
 
 class Retriever:
@@ -138,9 +152,7 @@ class Retriever:
         candidates = self._materialise(fused, dense, lexical, query_vector)
         if self.settings.rerank or self.settings.recency:
             candidates = self._rank(question, candidates, filters)
-        if self.settings.dedupe:
-            candidates = self._dedupe(candidates)
-        return diversify(candidates, k, self.settings.per_article)
+        return diversify(candidates, k, self.settings.per_article, self.settings.dedupe)
 
     # --- first stage -------------------------------------------------------------
 
@@ -210,11 +222,3 @@ class Retriever:
                 score *= recency_weight(day_number(passage.published), as_of_day)
             ranked.append(replace(passage, score=score))
         return sorted(ranked, key=lambda p: -p.score)
-
-    def _dedupe(self, passages: list[Passage]) -> list[Passage]:
-        kept: list[Passage] = []
-        for passage in passages:
-            if any(near_duplicate(passage.text, other.text) for other in kept if other.article_id != passage.article_id):
-                continue
-            kept.append(passage)
-        return kept
