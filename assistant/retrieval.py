@@ -138,6 +138,7 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
+        self._size: int | None = None  # chunks in the collection, asked once (a round trip per query otherwise)
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         import numpy as np
@@ -157,7 +158,9 @@ class Retriever:
     # --- first stage -------------------------------------------------------------
 
     def _dense(self, vector: Any, n: int, filters: Filters) -> list[tuple[str, float, str, dict[str, Any]]]:
-        total = self.index.collection.count()
+        if self._size is None:
+            self._size = self.index.collection.count()
+        total = self._size
         if total == 0:
             return []
         result = self.index.collection.query(
