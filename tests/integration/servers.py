@@ -54,6 +54,7 @@ class ScriptedOpenAIServer:
     def __init__(self, script: list[int | str]) -> None:
         self.script = list(script)
         self.requests: list[tuple[str, dict[str, str], dict]] = []
+        self.times: list[float] = []  # time.monotonic() of each request, for retry timing
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +64,7 @@ class ScriptedOpenAIServer:
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append((self.path, dict(self.headers), body))
+                server.times.append(time.monotonic())
                 step = server.script.pop(0) if len(server.script) > 1 else server.script[0]
                 if isinstance(step, int):
                     payload = json.dumps({"error": {"message": f"scripted {step}", "type": "server_error"}}).encode()

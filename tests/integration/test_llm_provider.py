@@ -89,15 +89,15 @@ def test_429_twice_then_success(seed_index: Path) -> None:
 
 def test_500_forever_fails_in_one_line_within_timeout(seed_index: Path) -> None:
     with ScriptedOpenAIServer([500]) as server:
-        started = time.monotonic()
         result = run("ask", "--index", str(seed_index), "--base-url", server.url, "--model", "m", "--timeout", "4", QUESTION)
-        elapsed = time.monotonic() - started
+        finished = time.monotonic()
     assert result.exit_code != 0
     assert "HTTP 500" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert len(server.requests) >= 2, "5xx must be retried"
-    assert elapsed < 4 + 3, "retries must stay within the configured timeout"
+    # Measured from the first model request (loading the index is not the provider's time).
+    assert finished - server.times[0] < 4 + 1, "retries must stay within the configured timeout"
 
 
 @pytest.mark.parametrize(
