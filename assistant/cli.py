@@ -28,6 +28,15 @@ IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory 
 ChromaOpt = Annotated[str | None, typer.Option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000 [env: ASSISTANT_CHROMA_URL].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 EmbedOpt = Annotated[str | None, typer.Option("--embedding-model", help="Embedding model [env: ASSISTANT_EMBEDDING_MODEL].", show_default=False)]
+KOpt = Annotated[int | None, typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Prefer articles published up to this date (YYYY-MM-DD) [default: today].", show_default=False)]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source.", show_default=False)]
+OfflineOpt = Annotated[bool | None, typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint [env: ASSISTANT_BASE_URL, OPENAI_BASE_URL].", show_default=False)]
+ModelPathOpt = Annotated[Path | None, typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)]
+NoStreamOpt = Annotated[bool, typer.Option("--no-stream", help="Print answers at once instead of streaming them.")]
 
 
 def _settings(**flags: Any) -> Settings:
@@ -117,19 +126,19 @@ def _filters(as_of: str | None, since: str | None, until: str | None, source: st
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the indexed articles.", show_default=False)],
-    k: Annotated[int | None, typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
+    k: KOpt = None,
     as_json: JsonOpt = False,
     show_passages: Annotated[bool, typer.Option("--show-passages", help="Also print the retrieved passages.")] = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Prefer articles published up to this date (YYYY-MM-DD) [default: today].", show_default=False)] = None,
+    as_of: AsOfOpt = None,
     since: Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.", show_default=False)] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.", show_default=False)] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
-    offline: Annotated[bool | None, typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint [env: ASSISTANT_BASE_URL, OPENAI_BASE_URL].", show_default=False)] = None,
-    model_path: Annotated[Path | None, typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
-    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at once instead of streaming it.")] = False,
+    source: SourceOpt = None,
+    offline: OfflineOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    timeout: TimeoutOpt = None,
+    no_stream: NoStreamOpt = False,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
     embedding_model: EmbedOpt = None,
@@ -166,15 +175,15 @@ def ask(
 
 @app.command()
 def chat(
-    k: Annotated[int | None, typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Prefer articles published up to this date [default: today].", show_default=False)] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Only articles from this source.", show_default=False)] = None,
-    offline: Annotated[bool | None, typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.", show_default=False)] = None,
-    model_path: Annotated[Path | None, typer.Option("--model-path", help="Local GGUF model (needs the 'local' extra).", show_default=False)] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds for a model call, retries included.", show_default=False)] = None,
-    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print answers at once instead of streaming them.")] = False,
+    k: KOpt = None,
+    as_of: AsOfOpt = None,
+    source: SourceOpt = None,
+    offline: OfflineOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    timeout: TimeoutOpt = None,
+    no_stream: NoStreamOpt = False,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
     embedding_model: EmbedOpt = None,
