@@ -81,17 +81,20 @@ class Index:
         self.path.mkdir(parents=True, exist_ok=True)
         self.bm25 = BM25Sidecar(self.path / "bm25")
         name = embedder_name(embedder)
-        from langchain_chroma import Chroma
-
         client = _client(settings)
-        self.store = Chroma(
-            client=client,
-            collection_name=settings.collection,
-            embedding_function=embedder,
-            collection_metadata={"embedding_model": name, "embedding_dim": getattr(embedder, "dimension", 0) or 0, "schema": 1},
-            collection_configuration={"hnsw": HNSW},  # type: ignore[arg-type,typeddict-item]
-            create_collection_if_not_exists=True,
-        )
+        self._client = client
+        self._store: Any = None
+        if create:
+            # Writers create the collection through langchain-chroma (cosine, HNSW ef raised, model recorded).
+            self._collection = self.store._collection
+        else:
+            # Readers open it with chromadb alone: langchain_chroma's import chain costs seconds per `ask`.
+            try:
+                self._collection = client.get_collection(settings.collection, embedding_function=None)
+            except Exception:  # chromadb raises NotFoundError (embedded) or a transport error (server)
+                from .errors import EmptyIndexError
+
+                raise EmptyIndexError(f"no collection {settings.collection!r} in {self._where()}; build one with 'assistant ingest PATH'") from None
         recorded = (self.collection.metadata or {}).get("embedding_model")
         if recorded and recorded != name:
             raise IndexMismatchError(self._mismatch(recorded, name))
@@ -127,7 +130,26 @@ class Index:
 
     @property
     def collection(self) -> Any:
-        return self.store._collection
+        return self._collection
+
+    @property
+    def store(self) -> Any:
+        """The collection as a LangChain vector store (langchain-chroma), created on first use."""
+        if self._store is None:
+            from langchain_chroma import Chroma
+
+            self._store = Chroma(
+                client=self._client,
+                collection_name=self.settings.collection,
+                embedding_function=self.embedder,
+                collection_metadata={"embedding_model": embedder_name(self.embedder), "embedding_dim": getattr(self.embedder, "dimension", 0) or 0, "schema": 1},
+                collection_configuration={"hnsw": HNSW},  # type: ignore[arg-type,typeddict-item]
+                create_collection_if_not_exists=True,
+            )
+        return self._store
+
+    def _where(self) -> str:
+        return self.settings.chroma_url or str(self.path / "chroma")
 
     def write_lock(self, wait_seconds: float = 10.0) -> Any:
         """An exclusive lock for writers; readers never take it."""

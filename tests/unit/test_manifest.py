@@ -280,7 +280,7 @@ def test_bm25_sidecar_build_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None
     sidecar.build(["a:0:0-5", "b:0:0-5"], ["Microsoft invests", "Mistral raises"], [1, -1], ["x", "y"], "digest-1")
     sidecar.build(["c:0:0-5"], ["Regulators object"], [2], ["z"], "digest-2")
 
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25"]  # no bm25.tmp, no bm25.old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25", "bm25.lock"]  # no bm25.tmp, no bm25.old
     assert sidecar.digest() == "digest-2"
     assert [chunk_id for chunk_id, _ in BM25Sidecar(tmp_path / "bm25").search("regulators", 5)] == ["c:0:0-5"]
     assert BM25Sidecar(tmp_path / "bm25").search("microsoft", 5) == []
