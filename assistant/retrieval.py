@@ -198,9 +198,15 @@ class Retriever:
         passages = {chunk_id: _passage(chunk_id, doc, meta, dense=sim, lexical=bm25_score.get(chunk_id, 0.0)) for chunk_id, sim, doc, meta in dense}
         missing = [chunk_id for chunk_id in fused if chunk_id not in passages]
         if missing:
-            got = self.index.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-            for chunk_id, doc, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
-                sim = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector))
+            try:
+                got = self.index.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+                vectors = list(got["embeddings"])
+            except Exception:  # chromadb 1.5 can fail to return vectors not yet compacted into its index
+                got = self.index.collection.get(ids=missing, include=["documents", "metadatas"])
+                floor = min((d[1] for d in dense), default=0.0)  # unknown similarity: no better than the weakest dense hit
+                vectors = [None] * len(got["ids"])
+            for chunk_id, doc, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], vectors):
+                sim = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector)) if vector is not None else floor
                 passages[chunk_id] = _passage(chunk_id, doc, meta, dense=sim, lexical=bm25_score.get(chunk_id, 0.0))
         ranked = sorted((chunk_id for chunk_id in fused if chunk_id in passages), key=lambda c: -fused[c])
         return [replace(passages[c], score=fused[c]) for c in ranked]
