@@ -497,7 +497,7 @@ PEER_DESCRIPTION = (
     "LangChain RAG tutorial pipeline: RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True) "
     "over each article's text, a Chroma collection (default settings) with the same local MiniLM embedder, similarity_search top-4; "
     "no hybrid search, re-ranking, date preference or follow-up rewriting. Its answer comes from the same extractive answerer "
-    "(assistant.extractive.answer_extractively, same min_relevance) over its 4 chunks, so the answerer is held equal and only "
+    "(assistant.extractive.answer_extractively, same min_relevance and term weights) over its 4 chunks, so the answerer is held equal and only "
     "chunking and retrieval differ. Its Hit@k and MRR use the same cut-offs over its similarity ranking."
 )
 
@@ -509,7 +509,10 @@ class PeerBaseline:
     CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 1000, 200, 4
     GROUP = 2048  # chunks embedded and committed together
 
-    def __init__(self, persist_dir: Path, embedder: Any, min_relevance: float, depth: int = 10, collection: str = "rag_tutorial") -> None:
+    def __init__(
+        self, persist_dir: Path, embedder: Any, min_relevance: float, depth: int = 10, collection: str = "rag_tutorial",
+        weights: Callable[[str], float] | None = None,
+    ) -> None:
         import os
 
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -521,6 +524,7 @@ class PeerBaseline:
         self.path.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self.min_relevance = min_relevance
+        self.weights = weights  # the project's term weights (IDF), so the answerer is the same one
         self.depth = max(depth, self.TOP_K)
         self.collection_name = collection
         self._client = chromadb.PersistentClient(path=str(self.path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
@@ -650,7 +654,7 @@ class PeerBaseline:
         started = time.perf_counter()
         passages = self.rank(question, self.depth)[: self.TOP_K]
         retrieved = time.perf_counter()
-        answer = answer_extractively(question, passages, self.embedder, self.min_relevance)
+        answer = answer_extractively(question, passages, self.embedder, self.min_relevance, self.weights)
         answer.question = answer.standalone_question = question
         answer.timings_ms = {"retrieve": (retrieved - started) * 1000, "answer": (time.perf_counter() - retrieved) * 1000}
         return answer

@@ -171,7 +171,9 @@ def _run(args: argparse.Namespace, command: str, err: Any) -> int:
     if not args.no_peer:
         from assistant.articles import load_paths
 
-        baseline_system = ev.PeerBaseline(args.peer_index or Path(f"{settings.index}-peer"), assistant.index.embedder, settings.min_relevance, depth=args.depth)
+        baseline_system = ev.PeerBaseline(
+            args.peer_index or Path(f"{settings.index}-peer"), assistant.index.embedder, settings.min_relevance, depth=args.depth, weights=assistant.term_weights()
+        )
         articles = load_paths([corpus]).articles
         peer_info = _with_bar(err, "indexing articles (peer)", lambda tick: baseline_system.sync(articles, progress=tick))
         peer_info["index"] = str(baseline_system.path)
