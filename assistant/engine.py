@@ -33,7 +33,7 @@ class Assistant:
     def __init__(self, settings: Settings, index: Index | None = None) -> None:
         self.settings = settings
         self.index = index or Index(settings, make_embedder(settings))
-        if not self.index.manifest.articles:
+        if self.index.is_empty():
             raise EmptyIndexError(f"the index at {settings.index} is empty; add articles with 'assistant ingest PATH'")
         if settings.hybrid and not self.index.bm25_fresh():
             # A client of a shared Chroma server (or an index after a crash) has no up-to-date sidecar yet.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,11 +23,14 @@ from .bm25 import BM25Sidecar
 from .config import Settings
 from .embeddings import embedder_name
 from .errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMismatchError
-from .manifest import ChromaManifestStore, Entry
+from .manifest import ChromaManifestStore, Entry, Manifest
 
 # Chroma's default ef_search (100) lost recall on near-duplicate news: raise both ef values.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
 PAGE = 5000  # ids/documents fetched from Chroma per request
+VECTOR_PAGE = 500  # vectors read back per request when checking or rebuilding
+DAMAGED = ("the vector index is damaged (a write was interrupted); "
+           "run 'assistant doctor --fix', then 'assistant ingest' again")
 
 
 def day_number(iso: str) -> int:
@@ -85,10 +89,12 @@ class Index:
         self._client = client
         self._store: Any = None
         if create:
+            self._finish_rebuild()
             # Writers create the collection through langchain-chroma (cosine, HNSW ef raised, model recorded).
             self._collection = self.store._collection
         else:
             # Readers open it with chromadb alone: langchain_chroma's import chain costs seconds per `ask`.
+            self._finish_rebuild()
             try:
                 self._collection = client.get_collection(settings.collection, embedding_function=None)
             except Exception:  # chromadb raises NotFoundError (embedded) or a transport error (server)
@@ -99,7 +105,7 @@ class Index:
         if recorded and recorded != name:
             raise IndexMismatchError(self._mismatch(recorded, name))
         self.manifest_store = ChromaManifestStore(client, f"{settings.collection}__manifest")
-        self.manifest = self.manifest_store.load()
+        self._manifest: Manifest | None = None  # loaded on first use: readers need only its digest
         self._migrate_json_manifest()
 
     def _migrate_json_manifest(self) -> None:
@@ -118,6 +124,15 @@ class Index:
             raise IndexCorruptError(f"cannot read the old manifest {legacy} ({exc}); move it away and re-ingest") from None
         self.save_manifest()
         legacy.rename(legacy.with_suffix(".json.migrated"))
+
+    @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            self._manifest = self.manifest_store.load()
+        return self._manifest
+
+    def is_empty(self) -> bool:
+        return self.manifest_store.count() == 0
 
     def save_manifest(self) -> None:
         self.manifest_store.save(self.manifest)
@@ -184,17 +199,75 @@ class Index:
             offset += PAGE
 
     def upsert(self, ids: list[str], embeddings: Any, documents: list[str], metadatas: list[dict[str, Any]]) -> None:
-        for first in range(0, len(ids), PAGE):
-            window = slice(first, first + PAGE)
-            self.collection.upsert(ids=ids[window], embeddings=embeddings[window], documents=documents[window], metadatas=metadatas[window])
+        with _writing():
+            for first in range(0, len(ids), PAGE):
+                window = slice(first, first + PAGE)
+                self.collection.upsert(ids=ids[window], embeddings=embeddings[window], documents=documents[window], metadatas=metadatas[window])
 
     def delete(self, ids: list[str]) -> None:
-        for first in range(0, len(ids), PAGE):
-            self.collection.delete(ids=ids[first : first + PAGE])
+        with _writing():
+            for first in range(0, len(ids), PAGE):
+                self.collection.delete(ids=ids[first : first + PAGE])
 
     def delete_articles(self, article_ids: list[str]) -> None:
-        for first in range(0, len(article_ids), 500):
-            self.collection.delete(where={"article_id": {"$in": article_ids[first : first + 500]}})
+        with _writing():
+            for first in range(0, len(article_ids), 500):
+                self.collection.delete(where={"article_id": {"$in": article_ids[first : first + 500]}})
+
+    def unreadable_chunks(self) -> list[str]:
+        """Chunks whose vectors Chroma cannot read back.
+
+        A process killed while chromadb persists its HNSW files leaves labels the files no longer hold
+        (reproduced with SIGKILL during upserts): those chunks vanish from dense search, and the next
+        write to the collection fails. Reading every vector back is the only check that finds it.
+        """
+        ids = self.all_ids()
+        bad: list[str] = []
+        for first in range(0, len(ids), VECTOR_PAGE):
+            page = ids[first : first + VECTOR_PAGE]
+            if not self._readable(page):
+                bad.extend(chunk_id for chunk_id in page if not self._readable([chunk_id]))
+        return bad
+
+    def _readable(self, ids: list[str]) -> bool:
+        try:
+            self.collection.get(ids=ids, include=["embeddings"])
+            return True
+        except Exception:  # chromadb: InternalError "Error getting embedding"
+            return False
+
+    def rebuild_vectors(self, skip: set[str]) -> None:
+        """Copy every readable chunk into a fresh collection and swap it in (doctor --fix).
+
+        Chunks in ``skip`` (unreadable vectors) are left out; their articles then count as
+        incomplete, so reconcile() forgets them and the next ingest embeds them again.
+        The old collection is deleted only after the copy is complete; a crash before the
+        final rename is finished by _finish_rebuild() when the index is next opened.
+        """
+        temp = f"{self.settings.collection}__rebuild"
+        self._drop(temp)  # a copy an earlier, interrupted repair left half done
+        target = self._client.create_collection(temp, metadata=self.collection.metadata, configuration={"hnsw": HNSW}, embedding_function=None)
+        ids = [chunk_id for chunk_id in self.all_ids() if chunk_id not in skip]
+        for first in range(0, len(ids), VECTOR_PAGE):
+            page = self.collection.get(ids=ids[first : first + VECTOR_PAGE], include=["embeddings", "documents", "metadatas"])
+            target.add(ids=page["ids"], embeddings=page["embeddings"], documents=page["documents"], metadatas=page["metadatas"])
+        self._client.delete_collection(self.settings.collection)
+        target.modify(name=self.settings.collection)
+        self._collection = self._client.get_collection(self.settings.collection, embedding_function=None)
+        self._store = None
+
+    def _finish_rebuild(self) -> None:
+        """A repair that died between deleting the old collection and renaming the copy: rename it now."""
+        names = {getattr(c, "name", c) for c in self._client.list_collections()}
+        temp = f"{self.settings.collection}__rebuild"
+        if temp in names and self.settings.collection not in names:
+            self._client.get_collection(temp, embedding_function=None).modify(name=self.settings.collection)
+
+    def _drop(self, name: str) -> None:
+        try:
+            self._client.delete_collection(name)
+        except Exception:  # not there: nothing to drop
+            pass
 
     def rebuild_bm25(self) -> None:
         ids, texts, days, sources = [], [], [], []
@@ -206,7 +279,8 @@ class Index:
         self.bm25.build(ids, texts, days, sources, self.manifest.digest())
 
     def bm25_fresh(self) -> bool:
-        return self.bm25.digest() == self.manifest.digest()
+        """The sidecar was built from the indexed content (the digest recorded with the manifest, or computed)."""
+        return self.bm25.digest() == (self.manifest_store.recorded_digest() or self.manifest.digest())
 
     def status(self) -> IndexStatus:
         return IndexStatus(
@@ -241,8 +315,14 @@ class Index:
         orphans = sum(len(ids) for key, ids in stored.items() if key not in live)
         if orphans:
             problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
-        if not self.bm25_fresh():
+        digest = self.manifest.digest()
+        if self.bm25.digest() != digest:
             problems.append("the BM25 sidecar is out of date; fix: assistant doctor --fix")
+        if self.manifest_store.recorded_digest() not in (None, digest):
+            problems.append("the digest recorded with the manifest is stale; fix: assistant doctor --fix")
+        unreadable = self.unreadable_chunks()
+        if unreadable:
+            problems.append(f"{len(unreadable)} chunks have vectors Chroma cannot read (a write was interrupted); fix: assistant doctor --fix, then ingest again")
         return problems
 
     def reconcile(self, stored: dict[tuple[str, str], list[str]]) -> int:
@@ -260,12 +340,32 @@ class Index:
         return dropped
 
     def repair(self) -> None:
-        """doctor --fix: forget incomplete articles, delete orphan chunks, rebuild the BM25 sidecar."""
+        """doctor --fix: rebuild a damaged vector segment, forget incomplete articles, delete orphans, rebuild BM25."""
+        unreadable = self.unreadable_chunks()
+        if unreadable:
+            self.rebuild_vectors(set(unreadable))
         stored = self.stored_chunks()
         self.reconcile(stored)
         live = self.live_keys()
         self.delete([chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids])
+        self.save_manifest()  # records the digest again
         self.rebuild_bm25()
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """chromadb's failure to apply a write to a damaged HNSW segment, as a typed error with its fix."""
+    try:
+        yield
+    except Exception as exc:
+        if type(exc).__name__ == "InternalError" and ("hnsw" in str(exc).lower() or "compaction" in str(exc).lower()):
+            raise IndexCorruptError(DAMAGED) from None
+        raise
+
+
+def article_of(chunk_id: str) -> str:
+    """The article a chunk id (``article:hash12:start-end``) belongs to."""
+    return chunk_id.rsplit(":", 2)[0]
 
 
 def _article_key(chunk_id: str) -> tuple[str, str]:

@@ -98,8 +98,17 @@ class ChromaManifestStore:
     Chroma wants a vector per record; a 1-d placeholder derived from the id is stored (never queried).
     """
 
+    ROLE = {"role": "assistant manifest"}
+
     def __init__(self, client: Any, name: str) -> None:
-        self.collection = client.get_or_create_collection(name=name, embedding_function=None, metadata={"role": "assistant manifest"})
+        self.collection = client.get_or_create_collection(name=name, embedding_function=None, metadata=self.ROLE)
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def recorded_digest(self) -> str | None:
+        """The digest saved with the last change: readers compare it without loading every entry."""
+        return (self.collection.metadata or {}).get("digest")
 
     def load(self) -> Manifest:
         manifest = Manifest()
@@ -113,6 +122,7 @@ class ChromaManifestStore:
             offset += PAGE
 
     def save(self, manifest: Manifest) -> None:
+        changed = bool(manifest.dirty or manifest.forgotten)
         if manifest.forgotten:
             gone = sorted(manifest.forgotten)
             for first in range(0, len(gone), PAGE):
@@ -126,6 +136,8 @@ class ChromaManifestStore:
                     embeddings=[[_placeholder(i)] for i in window],
                     metadatas=[asdict(manifest.articles[i]) for i in window],  # type: ignore[misc]
                 )
+        if changed or self.recorded_digest() != manifest.digest():
+            self.collection.modify(metadata={**self.ROLE, "digest": manifest.digest()})
         manifest.dirty.clear()
         manifest.forgotten.clear()
 
