@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class BM25Sidecar:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._model: Any = None
+        self._days: Any = None  # published_day as a numpy array, for masks
+        self._days_by_id: dict[str, int] | None = None
         self.meta: SidecarMeta | None = None
 
     @property
@@ -84,7 +87,7 @@ class BM25Sidecar:
             os.replace(self.directory, old)
         os.replace(tmp, self.directory)
         shutil.rmtree(old, ignore_errors=True)
-        self._model, self.meta = None, None
+        self._model, self.meta, self._days, self._days_by_id = None, None, None, None
 
     def _load(self) -> None:
         if self.meta is not None:
@@ -98,26 +101,82 @@ class BM25Sidecar:
 
     def search(self, query: str, k: int, allowed: Any = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, score) with score > 0; ``allowed`` is an optional 0/1 mask over chunks."""
+        scores = self.scores(query)
+        return [] if scores is None else self.top(scores, k, allowed)
+
+    def scores(self, query: str) -> Any:
+        """BM25 score of every chunk for ``query`` (a numpy array), None when no query term is indexed.
+
+        Scored once per question; the top of it can then be taken with several masks.
+        """
+        self._load()
+        tokens = [t for t in tokenize(query) if t in self._vocab()] if self._model else []
+        return self._model.get_scores(tokens) if tokens else None
+
+    def top(self, scores: Any, k: int, allowed: Any = None) -> list[tuple[str, float]]:
+        import numpy as np
+
+        assert self.meta is not None
+        if allowed is not None:
+            scores = scores * allowed
+        k = min(k, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.meta.ids[int(i)], float(scores[i])) for i in best if scores[i] > 0]
+
+    def mask(self, first_day: int | None = None, last_day: int | None = None, source: str | None = None) -> Any:
+        """A 0/1 mask over chunks: published within [first_day, last_day] (known dates only) and from ``source``."""
         import numpy as np
 
         self._load()
         assert self.meta is not None
-        tokens = [t for t in tokenize(query) if t in self._vocab()] if self._model else []
-        if not tokens:
-            return []
-        k = min(k, len(self.meta.ids))
-        mask = None if allowed is None else np.asarray(allowed, dtype=np.float32)
-        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        return [(self.meta.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        if self._days is None:
+            self._days = np.asarray(self.meta.published_day, dtype=np.int64)
+        keep = np.ones(len(self._days), dtype=bool)
+        if first_day is not None:
+            keep &= self._days >= first_day
+        if last_day is not None:
+            keep &= (self._days <= last_day) & (self._days >= 0)
+        if source is not None:
+            keep &= np.asarray(self.meta.source) == source
+        return keep.astype(np.float32)
+
+    def days_by_id(self) -> dict[str, int]:
+        """Chunk id → publication day, for date checks without a round trip to Chroma."""
+        self._load()
+        assert self.meta is not None
+        if self._days_by_id is None:
+            self._days_by_id = dict(zip(self.meta.ids, self.meta.published_day))
+        return self._days_by_id
 
     def _vocab(self) -> dict[str, int]:
         return self._model.vocab_dict
 
-    def document_frequencies(self) -> tuple[dict[str, int], int]:
-        """(term → number of chunks containing it, number of chunks); empty for an empty sidecar."""
+    def document_frequencies(self) -> tuple[Mapping[str, int], int]:
+        """(term → number of chunks containing it, number of chunks); empty for an empty sidecar.
+
+        The mapping reads the index on each lookup rather than copying a vocabulary of ~100k terms.
+        """
         self._load()
         if self._model is None:
             return {}, 0
-        indptr = self._model.scores["indptr"]
-        columns = len(indptr) - 1  # bm25s may keep a vocabulary entry (the empty token) with no column
-        return {term: int(indptr[j + 1] - indptr[j]) for term, j in self._model.vocab_dict.items() if j < columns}, int(self._model.scores["num_docs"])
+        return _DocumentFrequency(self._model.vocab_dict, self._model.scores["indptr"]), int(self._model.scores["num_docs"])
+
+
+class _DocumentFrequency(Mapping[str, int]):
+    """term → chunks containing it, read from bm25s' sparse score matrix (column lengths)."""
+
+    def __init__(self, vocab: dict[str, int], indptr: Any) -> None:
+        self._vocab, self._indptr = vocab, indptr
+
+    def __getitem__(self, term: str) -> int:
+        j = self._vocab[term]
+        if j >= len(self._indptr) - 1:  # bm25s may keep a vocabulary entry (the empty token) with no column
+            raise KeyError(term)
+        return int(self._indptr[j + 1] - self._indptr[j])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vocab)
+
+    def __len__(self) -> int:
+        return len(self._vocab)

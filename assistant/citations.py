@@ -21,8 +21,11 @@ LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 Similarity = Callable[[str, list[str]], list[float]]
 
 
+SUFFIXES = ("ing", "ed", "es", "s")
+
+
 def stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
+    for suffix in SUFFIXES:
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word

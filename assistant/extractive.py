@@ -47,7 +47,8 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
         for start, end in split_sentences(passage.text):
             key = (passage.article_id, passage.start + start)
             text = passage.text[start:end]
-            if key in seen or len(text) < MIN_CHARS or text == passage.title.strip() or INSTRUCTION.search(text):
+            # A question is never an answer: quiz pages in news corpora repeat the very question asked.
+            if key in seen or len(text) < MIN_CHARS or text == passage.title.strip() or text.rstrip("\"'\u201d\u2019) ").endswith("?") or INSTRUCTION.search(text):
                 continue
             seen.add(key)
             found.append(Candidate(n, passage, text, passage.start + start, passage.start + end))

@@ -22,12 +22,14 @@ if str(ROOT) not in sys.path:
 
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("full pipeline (default)", {}),
-    ("dense only (no BM25, no second stage, no dates, no dedupe)", {"hybrid": False, "rerank": False, "recency": False, "dedupe": False, "per_article": 50}),
-    ("RRF of dense + BM25 only", {"rerank": False, "recency": False, "dedupe": False, "per_article": 50}),
+    ("dense only (no BM25, no second stage, no dates, no dedupe)", {"hybrid": False, "rerank": False, "recency": False, "aggregate": False, "dedupe": False, "per_article": 50}),
+    ("RRF of dense + BM25 only", {"rerank": False, "recency": False, "aggregate": False, "dedupe": False, "per_article": 50}),
     ("without BM25 (hybrid off)", {"hybrid": False}),
     ("without second-stage ranker", {"rerank": False}),
-    ("without date preference", {"recency": False}),
+    ("without date preference (weight and recent candidates)", {"recency": False}),
+    ("without article aggregation", {"aggregate": False}),
     ("without de-duplication", {"dedupe": False}),
+    ("two passages per article", {"per_article": 2}),
     ("without per-article cap", {"per_article": 50}),
 ]
 

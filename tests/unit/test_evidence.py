@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.evidence import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
-from assistant.retrieval import Passage, diversify, near_duplicate, recency_weight
+from assistant.retrieval import ARTICLE_BONUS, OLD_FLOOR, Filters, Passage, _and, aggregate_articles, diversify, near_duplicate, recency_weight
 
 
 def passage(text: str, article_id: str = "a", title: str = "", chunk: str = "c") -> Passage:
@@ -34,7 +37,8 @@ def test_names_in_the_question_must_be_in_the_passage() -> None:
 def test_rare_terms_weigh_more_than_common_ones() -> None:
     weights = idf_weights({"mistral": 90, "revenue": 1, "ai": 95}, documents=100)
     assert weights("revenue") > weights("mistral")
-    assert weights("activision") == weights.unseen > weights("revenue")
+    assert weights("activision") == weights.idf(0) > weights("revenue")
+    assert weights("mistrals") == weights("mistral"), "forms of a stem share its weight"
     question = "What was Mistral AI's revenue?"
     assert weighted_coverage(question, "Mistral AI is a French company.", weights) < 0.3
     assert weighted_coverage(question, "Mistral AI's revenue was small.", weights) == 1.0
@@ -55,9 +59,29 @@ def test_diversify_caps_passages_per_article_and_tops_up() -> None:
 
 
 def test_recency_prefers_the_days_before_the_question() -> None:
-    assert recency_weight(100, 103) == 1.0
-    assert recency_weight(110, 103) < recency_weight(60, 103) < 1.0
-    assert recency_weight(-1, 103) == 1.0
+    assert recency_weight(100, 103) == recency_weight(96, 103) == 1.0  # the week before
+    assert recency_weight(104, 103) == 1.0  # a day of slack for time zones
+    assert 1.0 > recency_weight(94, 103) > recency_weight(90, 103) > recency_weight(60, 103)  # older fades...
+    assert recency_weight(20, 103) == recency_weight(60, 103) == OLD_FLOOR  # ...to a floor
+    assert recency_weight(110, 103) == OLD_FLOOR  # after the question: unlikely to be what it asks about
+    assert recency_weight(-1, 103) == 1.0  # undated articles are not penalised
+
+
+def test_article_aggregation_adds_a_share_of_the_next_two_chunks_of_the_same_article() -> None:
+    scores = {"a:h:0-1": 1.0, "a:h:2-3": 0.5, "a:h:4-5": 0.3, "a:h:6-7": 0.1, "b:h:0-1": 1.05}
+    boosted = aggregate_articles(scores)
+    assert boosted["a:h:0-1"] == pytest.approx(1.0 + ARTICLE_BONUS * (0.5 + 0.3))
+    assert boosted["a:h:6-7"] == pytest.approx(0.1 + ARTICLE_BONUS * (1.0 + 0.5))
+    assert boosted["b:h:0-1"] == 1.05  # a single matching chunk gets nothing
+    assert boosted["a:h:0-1"] > boosted["b:h:0-1"]  # several matches outrank one slightly better chunk
+
+
+def test_where_clauses_are_flattened_into_one_and() -> None:
+    since = Filters(since=date(2022, 6, 1)).chroma_where()
+    assert _and(None, None) is None
+    assert _and(since) == since
+    both = _and(Filters(since=date(2022, 6, 1), source="cnn.com").chroma_where(), {"published_day": {"$lte": 5}})
+    assert both is not None and len(both["$and"]) == 3 and all("$and" not in clause for clause in both["$and"])
 
 
 def test_near_duplicates_are_syndicated_copies_not_related_stories() -> None:

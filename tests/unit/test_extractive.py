@@ -88,6 +88,17 @@ def test_candidate_sentences_skip_overlap_repeats_and_short_lines(bloomberg) -> 
         assert len(c.text) >= MIN_CHARS
 
 
+def test_a_question_in_an_article_is_never_quoted_as_its_answer(embedder) -> None:  # type: ignore[no-untyped-def]
+    question = "Which European country's leader visited Kyiv this week?"
+    text = (
+        "News quiz. Which European country's leader visited Kyiv this week? "
+        "The leader of France visited Kyiv on Thursday and met the Ukrainian president."
+    )
+    passage = Passage("q:h:0-1", "q", "Quiz", "", "", "", 0, len(text), text)
+    answer = answer_extractively(question, [passage], embedder, min_relevance=0.0)
+    assert [c.quote for c in answer.citations] == ["The leader of France visited Kyiv on Thursday and met the Ukrainian president."]
+
+
 # --- condense (offline follow-ups) -------------------------------------------------
 
 
