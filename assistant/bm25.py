@@ -59,7 +59,7 @@ class BM25Sidecar:
         if not self.exists():
             return None
         try:
-            return str(json.loads(self.meta_file.read_text())["digest"])
+            return self._read_meta().digest  # parsed once: retrieval needs the rest of it next
         except (OSError, ValueError, KeyError):
             return None
 
@@ -89,12 +89,14 @@ class BM25Sidecar:
         shutil.rmtree(old, ignore_errors=True)
         self._model, self.meta, self._days, self._days_by_id = None, None, None, None
 
+    def _read_meta(self) -> SidecarMeta:
+        if self.meta is None:
+            data = json.loads(self.meta_file.read_text(encoding="utf-8"))
+            self.meta = SidecarMeta(data["digest"], data["ids"], data["published_day"], data["source"])
+        return self.meta
+
     def _load(self) -> None:
-        if self.meta is not None:
-            return
-        data = json.loads(self.meta_file.read_text(encoding="utf-8"))
-        self.meta = SidecarMeta(data["digest"], data["ids"], data["published_day"], data["source"])
-        if self.meta.ids:
+        if self._model is None and self._read_meta().ids:
             import bm25s
 
             self._model = bm25s.BM25.load(str(self.directory), mmap=False, show_progress=False)
@@ -143,10 +145,9 @@ class BM25Sidecar:
 
     def days_by_id(self) -> dict[str, int]:
         """Chunk id → publication day, for date checks without a round trip to Chroma."""
-        self._load()
-        assert self.meta is not None
+        meta = self._read_meta()
         if self._days_by_id is None:
-            self._days_by_id = dict(zip(self.meta.ids, self.meta.published_day))
+            self._days_by_id = dict(zip(meta.ids, meta.published_day))
         return self._days_by_id
 
     def _vocab(self) -> dict[str, int]:
