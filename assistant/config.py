@@ -57,6 +57,7 @@ class Settings(BaseSettings):
 
     # --- chunking ---
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target word pieces per chunk (MiniLM reads at most 256).")
+    embed_titles: bool = Field(True, description="Embed each chunk with its article's title before it (BM25 indexes titles either way).")
     chunk_overlap_sentences: int = Field(0, ge=0, le=5, description="Sentences repeated between neighbouring chunks (each costs embedding time; chunks end at sentence boundaries anyway).")
 
     # --- retrieval ---

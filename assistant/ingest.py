@@ -51,6 +51,11 @@ class IngestReport:
         }
 
 
+def chunking_signature(settings: Settings) -> str:
+    """What decides a chunk's text and vector: an article indexed with another signature is re-embedded."""
+    return f"tokens={settings.chunk_tokens},overlap={settings.chunk_overlap_sentences},v1" + ("" if settings.embed_titles else ",no-titles")
+
+
 def clip_title(title: str, token_spans: TokenSpans, budget: int) -> str:
     """The title cut to ``budget`` word pieces, so that title + chunk is never truncated by the model."""
     if budget <= 0 or not title:
@@ -91,7 +96,7 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
         index = Index(settings, make_embedder(settings), create=True)
     lock = index.write_lock()
     try:
-        index.manifest.chunking = f"tokens={settings.chunk_tokens},overlap={settings.chunk_overlap_sentences},v1"
+        index.manifest.chunking = chunking_signature(settings)
         stored = index.stored_chunks()
         report.recovered = index.reconcile(stored)
         plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
@@ -115,7 +120,8 @@ def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[
     """Chunk, embed and write the plan's new and changed articles; returns how many chunks were embedded."""
     token_spans = getattr(index.embedder, "token_spans", approximate_token_spans)
     chunked = [(a, chunk_article(a.id, a.content_hash, a.text, token_spans, settings.chunk_tokens, settings.chunk_overlap_sentences)) for a in plan.to_embed]
-    titles = {a.id: clip_title(a.title, token_spans, MODEL_TOKENS - settings.chunk_tokens - 1) for a in plan.to_embed}  # -1: the newline
+    budget = MODEL_TOKENS - settings.chunk_tokens - 1 if settings.embed_titles else 0  # -1: the newline
+    titles = {a.id: clip_title(a.title, token_spans, budget) for a in plan.to_embed}
     wanted = {chunk.id for _, chunks in chunked for chunk in chunks}
     live = index.live_keys()
     orphans = {chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids}

@@ -40,3 +40,21 @@ def test_new_chunking_settings_rechunk_and_refresh_bm25(tmp_path: Path) -> None:
     assert sorted(changed_index.bm25.meta.ids) == sorted(changed_index.all_ids()), "the sidecar indexes exactly the stored chunks"
     assert ranking(new, embedder) == ranking(fresh, embedder)
     assert ingest([SEEDS], new).chunks_embedded == 0
+
+
+def test_switching_title_embedding_re_embeds_every_chunk_in_place(tmp_path: Path) -> None:
+    embedder = LocalMiniLM()
+    with_titles = Settings(index=tmp_path / "index")
+    ingest([SEEDS], with_titles)
+    index = Index(with_titles, embedder)
+    chunk_id = next(c for c in index.all_ids() if not c.rsplit(":", 1)[1].startswith("0-"))  # not an article's first chunk (which starts with its title)
+    before = index.collection.get(ids=[chunk_id], include=["embeddings", "documents", "metadatas"])
+
+    without = Settings(index=tmp_path / "index", embed_titles=False)
+    report = ingest([SEEDS], without)
+    assert report.updated == len(list(SEEDS.glob("*.txt"))) and report.chunks_embedded == len(index.all_ids())
+    after = Index(without, embedder).collection.get(ids=[chunk_id], include=["embeddings"])
+    text = before["documents"][0]
+    assert after["embeddings"][0] == pytest.approx(embedder.embed_query(text), abs=1e-5), "the chunk alone is embedded"
+    assert before["embeddings"][0] == pytest.approx(embedder.embed_query(f"{before['metadatas'][0]['title']}\n{text}"), abs=1e-5)
+    assert ingest([SEEDS], without).chunks_embedded == 0
