@@ -68,13 +68,6 @@ class Filters:
             clauses.append({"source": {"$eq": self.source}})
         return _and(*clauses)
 
-    def allows(self, day: int, source: str) -> bool:
-        if self.since and day < day_number(self.since.isoformat()):
-            return False
-        if self.until and (day < 0 or day > day_number(self.until.isoformat())):
-            return False
-        return not (self.source and source != self.source)
-
 
 def recency_weight(published_day: int, as_of_day: int) -> float:
     """Prefer articles from the days just before the question; older ones fade, later ones are unlikely."""
