@@ -94,13 +94,15 @@ class Index:
             self._collection = self.store._collection
         else:
             # Readers open it with chromadb alone: langchain_chroma's import chain costs seconds per `ask`.
-            self._finish_rebuild()
             try:
                 self._collection = client.get_collection(settings.collection, embedding_function=None)
             except Exception:  # chromadb raises NotFoundError (embedded) or a transport error (server)
                 from .errors import EmptyIndexError
 
-                raise EmptyIndexError(f"no collection {settings.collection!r} in {self._where()}; build one with 'assistant ingest PATH'") from None
+                if self._finish_rebuild():  # only a missing collection can mean an interrupted repair
+                    self._collection = client.get_collection(settings.collection, embedding_function=None)
+                else:
+                    raise EmptyIndexError(f"no collection {settings.collection!r} in {self._where()}; build one with 'assistant ingest PATH'") from None
         recorded = (self.collection.metadata or {}).get("embedding_model")
         if recorded and recorded != name:
             raise IndexMismatchError(self._mismatch(recorded, name))
@@ -256,12 +258,19 @@ class Index:
         self._collection = self._client.get_collection(self.settings.collection, embedding_function=None)
         self._store = None
 
-    def _finish_rebuild(self) -> None:
-        """A repair that died between deleting the old collection and renaming the copy: rename it now."""
-        names = {getattr(c, "name", c) for c in self._client.list_collections()}
+    def _finish_rebuild(self) -> bool:
+        """A repair that died between deleting the old collection and renaming the copy: rename it now.
+
+        Returns whether it did."""
+        try:
+            names = {getattr(c, "name", c) for c in self._client.list_collections()}
+        except Exception:  # server unreachable: the caller reports that
+            return False
         temp = f"{self.settings.collection}__rebuild"
         if temp in names and self.settings.collection not in names:
             self._client.get_collection(temp, embedding_function=None).modify(name=self.settings.collection)
+            return True
+        return False
 
     def _drop(self, name: str) -> None:
         try:
