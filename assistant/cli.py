@@ -232,12 +232,12 @@ def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model
     out.print(f"chunks          {info.chunks}")
     out.print(f"embedding model {info.embedding_model}")
     out.print(f"size            {human_size(info.size_bytes)}")
-    out.print(f"bm25 sidecar    {'up to date' if info.bm25_fresh else 'stale (run assistant doctor --fix)'}")
+    out.print(f"sidecar         {'up to date' if info.bm25_fresh else 'stale (run assistant doctor --fix)'}")
 
 
 @app.command()
 def doctor(
-    fix: Annotated[bool, typer.Option("--fix", help="Repair what can be repaired (drop orphans, rebuild the BM25 sidecar).")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Repair what can be repaired (drop orphans, rebuild the sidecar).")] = False,
     index: IndexOpt = None,
     chroma_url: ChromaOpt = None,
     embedding_model: EmbedOpt = None,

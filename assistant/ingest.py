@@ -1,4 +1,4 @@
-"""Ingest: load → plan against the manifest → chunk → embed → write Chroma → manifest → BM25.
+"""Ingest: load → plan against the manifest → chunk → embed → write Chroma → manifest → sidecar.
 
 Crash safety comes from the write order: an article's chunks are written to Chroma before the
 manifest records it. At start (under the write lock) articles whose chunks a killed run left
@@ -108,8 +108,7 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
                 index.manifest.forget(article_id)
             report.removed = len(plan.removed)
         index.save_manifest()
-        if not index.bm25_fresh():
-            index.rebuild_bm25()
+        index.refresh_sidecar(writer=True)
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 sidecar → fusion → second stage → de-duplication, one passage per article first.
+"""Hybrid retrieval: dense (the sidecar's snapshot of Chroma, or Chroma) + BM25 sidecar → fusion → second stage → de-duplication, one passage per article first.
 
 Every stage is switchable from Settings (hybrid, rerank, recency, aggregate, dedupe, per_article)
 so the eval can ablate it (eval/ablate.py). Candidates come from four lists fused by reciprocal
@@ -6,7 +6,7 @@ rank: dense and BM25 over the whole index, and dense and BM25 within the two wee
 question's date (so that week's articles are not crowded out by older look-alikes). The second
 stage is a feature-weighted ranker (no cross-encoder ships on PyPI) that reads no text: dense
 similarity, BM25 and the fused rank, times a publication-date weight, plus a share of the scores of
-the article's other strong chunks. Text is fetched from Chroma only for the best few dozen chunks.
+the article's other strong chunks. Text is read only for the best few dozen chunks.
 Weights and windows were chosen on RealTime QA dev: eval/reports/realtimeqa-ablation.md.
 """
 
@@ -57,12 +57,20 @@ class Filters:
     source: str | None = None
     as_of: date | None = None
 
+    def day_range(self) -> tuple[int | None, int | None]:
+        """since/until as day numbers (None where open)."""
+        return (
+            day_number(self.since.isoformat()) if self.since else None,
+            day_number(self.until.isoformat()) if self.until else None,
+        )
+
     def chroma_where(self) -> dict[str, Any] | None:
+        first, last = self.day_range()
         clauses: list[dict[str, Any]] = []
-        if self.since:
-            clauses.append({"published_day": {"$gte": day_number(self.since.isoformat())}})
-        if self.until:
-            clauses.append({"published_day": {"$lte": day_number(self.until.isoformat())}})
+        if first is not None:
+            clauses.append({"published_day": {"$gte": first}})
+        if last is not None:
+            clauses.append({"published_day": {"$lte": last}})
             clauses.append({"published_day": {"$gte": 0}})
         if self.source:
             clauses.append({"source": {"$eq": self.source}})
@@ -142,7 +150,8 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self._size: int | None = None  # chunks in the collection, asked once (a round trip per query otherwise)
+        self.chunks = index.chunks()  # the sidecar's snapshot, or Chroma (see Index.chunks)
+        self.sidecar = index.sidecar
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         import numpy as np
@@ -152,11 +161,11 @@ class Retriever:
         n = self.settings.candidates
         query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         window = self._window(filters) if self.settings.recency else None
-        days = self.index.bm25.days_by_id() if self.settings.recency and self.index.bm25.exists() else None
-        # One dense query, deep enough that its part within the window makes a list of its own:
-        # Chroma's filtered query costs 40-140 ms on 42k chunks, this one 4 ms.
-        dense = self._dense(query_vector, max(n, DEEP_DENSE) if window and days else n, filters.chroma_where())
-        bm25 = self.index.bm25.scores(question) if self.settings.hybrid and self.index.bm25.exists() else None
+        days = self.sidecar.days_by_id() if self.settings.recency and self.sidecar.exists() else None
+        # One dense query, deep enough that its part within the window makes a list of its own
+        # (Chroma's filtered query costs 40-140 ms on 42k chunks, this one 4 ms).
+        dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window and days else n, filters)
+        bm25 = self.sidecar.scores(question) if self.settings.hybrid and self.sidecar.exists() else None
         lexical = self._lexical(bm25, n, filters)
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
         if window is not None and days:
@@ -187,42 +196,23 @@ class Retriever:
 
     # --- first stage -------------------------------------------------------------
 
-    def _dense(self, vector: Any, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
-        if self._size is None:
-            self._size = self.index.collection.count()
-        if self._size == 0:
-            return []
-        result = self.index.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, self._size), where=where, include=["distances"])
-        return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(result["ids"][0], result["distances"][0])]
-
     def _lexical(self, scores: Any, n: int, filters: Filters) -> list[tuple[str, float]]:
         """The top ``n`` of the question's BM25 scores (None: BM25 off or no term indexed) within ``filters``."""
         if scores is None:
             return []
-        sidecar = self.index.bm25
-        mask = None
-        if filters.since or filters.until or filters.source:
-            mask = sidecar.mask(
-                day_number(filters.since.isoformat()) if filters.since else None,
-                day_number(filters.until.isoformat()) if filters.until else None,
-                filters.source,
-            )
-        return sidecar.top(scores, n, mask)
+        first, last = filters.day_range()
+        mask = self.sidecar.mask(first, last, filters.source) if first is not None or last is not None or filters.source else None
+        return self.sidecar.top(scores, n, mask)
 
     def _similarities(self, fused: dict[str, float], dense: dict[str, float], query_vector: Any) -> dict[str, float]:
         """Cosine similarity of every candidate; BM25-only hits get theirs from their stored vectors."""
-        import numpy as np
-
         similarity = dict(dense)
         missing = [chunk_id for chunk_id in fused if chunk_id not in similarity]
         if not missing:
             return similarity
         try:
-            got = self.index.collection.get(ids=missing, include=["embeddings"])
-            for chunk_id, vector in zip(got["ids"], got["embeddings"]):
-                similarity[chunk_id] = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector))
-        except Exception:  # a damaged vector segment (Index.unreadable_chunks): rank them without
+            similarity.update(self.chunks.similarities(missing, query_vector))
+        except Exception:  # a damaged vector segment in Chroma (Index.unreadable_chunks): rank them without
             floor = min(dense.values(), default=0.0)  # unknown similarity: no better than the weakest dense hit
             similarity.update({chunk_id: floor for chunk_id in missing})
         return similarity
@@ -244,11 +234,10 @@ class Retriever:
         return aggregate_articles(scores) if self.settings.aggregate else scores
 
     def _materialise(self, ranked: list[str], scores: dict[str, float], similarity: dict[str, float], lexical: dict[str, float]) -> list[Passage]:
-        """Passages (text and metadata from Chroma) for ``ranked`` ids, in that order."""
+        """Passages (text and metadata) for ``ranked`` ids, in that order."""
         if not ranked:
             return []
-        got = self.index.collection.get(ids=ranked, include=["documents", "metadatas"])
-        stored = {chunk_id: (doc, meta) for chunk_id, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        stored = self.chunks.passages(ranked)
         return [
             _passage(chunk_id, *stored[chunk_id], dense=similarity.get(chunk_id, 0.0), lexical=lexical.get(chunk_id, 0.0), score=scores[chunk_id])
             for chunk_id in ranked

@@ -96,6 +96,7 @@ def test_a_repair_killed_before_its_final_rename_is_finished_when_the_index_is_o
     ingest([articles], settings)
     index = Index(settings, embedder)
     index.rebuild_vectors(skip=set())  # a complete copy, swapped in
+    index.refresh_sidecar(writer=True)  # as doctor --fix does after it
     assert index.collection.count() == 30 and index.check() == []
     # The state a kill between "delete the old collection" and "rename the copy" leaves:
     copy = index._client.create_collection("articles__rebuild", metadata=index.collection.metadata, embedding_function=None)

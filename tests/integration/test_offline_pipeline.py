@@ -161,8 +161,8 @@ def test_deleted_file_is_removed_only_with_prune(tmp_path: Path, embedder) -> No
     assert not victim_ids & set(index.all_ids())
     assert victim.stem not in index.manifest.articles
     assert index.check() == []
-    sidecar_ids = json.loads(index.bm25.meta_file.read_text(encoding="utf-8"))["ids"]
-    assert sorted(sidecar_ids) == sorted(index.all_ids())  # the BM25 sidecar was rebuilt without it
+    sidecar_ids = json.loads(index.sidecar.meta_file.read_text(encoding="utf-8"))["ids"]
+    assert sorted(sidecar_ids) == sorted(index.all_ids())  # the sidecar was rebuilt without it
 
 
 def test_bad_file_in_folder_is_skipped_rest_ingested(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]

@@ -35,9 +35,9 @@ def test_new_chunking_settings_rechunk_and_refresh_bm25(tmp_path: Path) -> None:
     changed_index = Index(new, embedder)
     assert changed_index.check() == []
     assert sorted(changed_index.all_ids()) == sorted(Index(fresh, embedder).all_ids())
-    changed_index.bm25._load()
-    assert changed_index.bm25.meta is not None
-    assert sorted(changed_index.bm25.meta.ids) == sorted(changed_index.all_ids()), "the sidecar indexes exactly the stored chunks"
+    meta = changed_index.sidecar.read_meta()
+    assert meta is not None
+    assert sorted(meta.ids) == sorted(changed_index.all_ids()), "the sidecar indexes exactly the stored chunks"
     assert ranking(new, embedder) == ranking(fresh, embedder)
     assert ingest([SEEDS], new).chunks_embedded == 0
 

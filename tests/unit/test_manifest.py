@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import Embeddings
 
 from assistant.articles import Article
-from assistant.bm25 import BM25Sidecar
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError
 from assistant.manifest import ChromaManifestStore, Entry, Manifest
+from assistant.sidecar import Sidecar
 
 
 def article(tmp_path: Path, article_id: str, text: str, file_name: str | None = None, create_file: bool = True) -> Article:
@@ -275,12 +276,37 @@ def test_legacy_manifest_with_articles_list_raises_index_corrupt(tmp_path: Path)
 # --- atomic sidecar rebuild --------------------------------------------------------
 
 
-def test_bm25_sidecar_build_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
-    sidecar = BM25Sidecar(tmp_path / "bm25")
-    sidecar.build(["a:0:0-5", "b:0:0-5"], ["Microsoft invests", "Mistral raises"], [1, -1], ["x", "y"], "digest-1")
-    sidecar.build(["c:0:0-5"], ["Regulators object"], [2], ["z"], "digest-2")
+def _chunk(chunk_id: str, text: str, day: int, source: str) -> tuple[str, str, dict[str, object]]:
+    return chunk_id, text, {"title": "", "published_day": day, "source": source, "article_id": chunk_id.split(":")[0]}
 
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25", "bm25.lock"]  # no bm25.tmp, no bm25.old
-    assert sidecar.digest() == "digest-2"
-    assert [chunk_id for chunk_id, _ in BM25Sidecar(tmp_path / "bm25").search("regulators", 5)] == ["c:0:0-5"]
-    assert BM25Sidecar(tmp_path / "bm25").search("microsoft", 5) == []
+
+def test_sidecar_build_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
+    sidecar = Sidecar(tmp_path / "sidecar")
+    sidecar.build([_chunk("a:0:0-5", "Microsoft invests", 1, "x"), _chunk("b:0:0-5", "Mistral raises", -1, "y")], "digest-1", "m", 2)
+    sidecar.build([_chunk("c:0:0-5", "Regulators object", 2, "z")], "digest-2", "m", 1)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sidecar", "sidecar.lock"]  # no .tmp, no .old
+    assert sidecar.digest() == "digest-2" and not sidecar.has_snapshot()
+    assert [chunk_id for chunk_id, _ in Sidecar(tmp_path / "sidecar").search("regulators", 5)] == ["c:0:0-5"]
+    assert Sidecar(tmp_path / "sidecar").search("microsoft", 5) == []
+
+
+def test_sidecar_snapshot_answers_like_a_collection(tmp_path: Path) -> None:
+    import numpy as np
+
+    from assistant.retrieval import Filters
+
+    chunks = [_chunk("a:0:0-5", "Microsoft invests", 19000, "x"), _chunk("b:0:0-5", "Mistral raises", 19010, "y"), _chunk("c:0:0-5", "Regulators object", -1, "x")]
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    Sidecar(tmp_path / "sidecar").build(chunks, "d", "m", 3, vectors)
+    sidecar = Sidecar(tmp_path / "sidecar")
+    query = np.array([0.8, 0.6], dtype=np.float32)
+
+    assert sidecar.has_snapshot() and sidecar.count() == 3
+    assert [chunk_id for chunk_id, _ in sidecar.nearest(query, 3, Filters())] == ["b:0:0-5", "a:0:0-5", "c:0:0-5"]
+    assert sidecar.nearest(query, 1, Filters())[0][1] == pytest.approx(0.96)
+    assert [chunk_id for chunk_id, _ in sidecar.nearest(query, 3, Filters(source="x"))] == ["a:0:0-5", "c:0:0-5"]
+    # an until date keeps only chunks with a known date on or before it
+    assert [chunk_id for chunk_id, _ in sidecar.nearest(query, 3, Filters(until=date(2022, 1, 10)))] == ["a:0:0-5"]
+    assert sidecar.similarities(["c:0:0-5", "missing"], query) == {"c:0:0-5": pytest.approx(0.6)}
+    assert sidecar.passages(["c:0:0-5", "a:0:0-5", "missing"]) == {"c:0:0-5": ("Regulators object", chunks[2][2]), "a:0:0-5": ("Microsoft invests", chunks[0][2])}
