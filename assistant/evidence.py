@@ -14,10 +14,9 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
-from langchain_core.embeddings import Embeddings
-
 from .bm25 import tokenize
 from .citations import SUFFIXES, stem
+from .embeddings import Embedder
 from .retrieval import Passage
 
 DENSE_WEIGHT = 0.5
@@ -81,21 +80,29 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     return all(name.lower() in context for name in NAME.findall(question))
 
 
-def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder: Embeddings, weights: Callable[[str], float]) -> list[float]:
-    """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails."""
+def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder: Embedder, weights: Callable[[str], float], budget: int | None = None) -> list[float]:
+    """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails.
+
+    With ``budget``, only that many sentences are embedded, those covering the question's terms best;
+    the rest keep their coverage part alone. Embedding is nearly all the cost (~8 ms a sentence here,
+    ~20 sentences a question); a budget of 12 chose the same best sentence for 53 of the 54 seed
+    questions and abstained on the same ones (eval/reports/cold-ask.md).
+    """
     import numpy as np
 
     if not sentences:
         return []
-    vectors = np.asarray(embedder.embed_documents([question, *(s for s, _ in sentences)]), dtype=np.float32)
-    dense = vectors[1:] @ vectors[0]
-    scores = []
-    for (sentence, passage), similarity in zip(sentences, dense):
-        if not type_checks(question, sentence, passage):
-            scores.append(0.0)
-            continue
-        coverage = weighted_coverage(question, f"{passage.title} {sentence}", weights)
-        scores.append(DENSE_WEIGHT * float(similarity) + (1 - DENSE_WEIGHT) * coverage)
+    scores = [0.0] * len(sentences)
+    eligible = [i for i, (sentence, passage) in enumerate(sentences) if type_checks(question, sentence, passage)]
+    for i in eligible:
+        sentence, passage = sentences[i]
+        scores[i] = (1 - DENSE_WEIGHT) * weighted_coverage(question, f"{passage.title} {sentence}", weights)
+    chosen = sorted(eligible, key=lambda i: -scores[i])[:budget]
+    if not chosen:
+        return scores
+    vectors = np.asarray(embedder.embed_documents([question, *(sentences[i][0] for i in chosen)]), dtype=np.float32)
+    for i, similarity in zip(chosen, vectors[1:] @ vectors[0]):
+        scores[i] += DENSE_WEIGHT * float(similarity)
     return scores
 
 

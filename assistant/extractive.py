@@ -11,14 +11,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from langchain_core.embeddings import Embeddings
-
 from .answer_types import CANNOT_ANSWER, Answer, Citation
 from .chunking import split_sentences
+from .embeddings import Embedder
 from .evidence import TermWeights, support_scores
 from .retrieval import Passage
 
 MAX_SENTENCES = 2
+SENTENCE_BUDGET = 12  # sentences embedded per question, best term coverage first (evidence.support_scores)
 SECOND_SENTENCE_RATIO = 0.92  # a second sentence must score almost as well as the best one
 MIN_CHARS = 25  # headlines, datelines and bylines are not answers
 # Article text is data: a sentence addressed to an AI model is never quoted as an answer.
@@ -55,10 +55,10 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     return found
 
 
-def answer_extractively(question: str, passages: list[Passage], embedder: Embeddings, min_relevance: float, weights: Callable[[str], float] | None = None) -> Answer:
+def answer_extractively(question: str, passages: list[Passage], embedder: Embedder, min_relevance: float, weights: Callable[[str], float] | None = None) -> Answer:
     """Answer from ``passages`` by quoting; abstain when no sentence's support clears ``min_relevance``."""
     candidates = candidate_sentences(passages)
-    scores = support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights or TermWeights.uniform())
+    scores = support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights or TermWeights.uniform(), SENTENCE_BUDGET)
     ranked = sorted(zip(scores, range(len(candidates))), reverse=True)
     if not ranked or ranked[0][0] < min_relevance:
         return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages)
@@ -71,7 +71,7 @@ def answer_extractively(question: str, passages: list[Passage], embedder: Embedd
     return Answer(question, text, abstained=False, citations=citations, passages=passages)
 
 
-def best_relevance(question: str, passages: list[Passage], embedder: Embeddings, weights: Callable[[str], float] | None = None) -> float:
+def best_relevance(question: str, passages: list[Passage], embedder: Embedder, weights: Callable[[str], float] | None = None) -> float:
     """The support of the best sentence in ``passages``: the abstention bar both engines share."""
     candidates = candidate_sentences(passages)
-    return max(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights or TermWeights.uniform()), default=0.0)
+    return max(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights or TermWeights.uniform(), SENTENCE_BUDGET), default=0.0)

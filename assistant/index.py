@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from langchain_core.embeddings import Embeddings
-
 from .config import Settings
-from .embeddings import embedder_name
+from .embeddings import Embedder, embedder_name
 from .errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMismatchError
 from .manifest import ChromaManifestStore, Entry, Manifest
 from .sidecar import Sidecar
@@ -84,7 +82,7 @@ class Index:
     Chroma is opened on first use: a reader whose sidecar snapshot is current never needs it.
     """
 
-    def __init__(self, settings: Settings, embedder: Embeddings, create: bool = False) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, create: bool = False) -> None:
         self.settings = settings
         self.embedder = embedder
         self.path = settings.index
@@ -196,7 +194,7 @@ class Index:
             self._store = Chroma(
                 client=self.client,
                 collection_name=self.settings.collection,
-                embedding_function=self.embedder,
+                embedding_function=self.embedder,  # type: ignore[arg-type]  # has the Embeddings methods (embeddings.Embedder)
                 collection_metadata={"embedding_model": embedder_name(self.embedder), "embedding_dim": getattr(self.embedder, "dimension", 0) or 0, "schema": 1},
                 collection_configuration={"hnsw": HNSW},  # type: ignore[arg-type,typeddict-item]
                 create_collection_if_not_exists=True,

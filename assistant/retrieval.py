@@ -159,14 +159,15 @@ class Retriever:
         k = k or self.settings.k
         filters = filters or Filters()
         n = self.settings.candidates
-        query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         window = self._window(filters) if self.settings.recency else None
         days = self.sidecar.days_by_id() if self.settings.recency and self.sidecar.exists() else None
+        # BM25 before the question's embedding: on a cold start the model may still be loading.
+        bm25 = self.sidecar.scores(question) if self.settings.hybrid and self.sidecar.exists() else None
+        lexical = self._lexical(bm25, n, filters)
+        query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         # One dense query, deep enough that its part within the window makes a list of its own
         # (Chroma's filtered query costs 40-140 ms on 42k chunks, this one 4 ms).
         dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window and days else n, filters)
-        bm25 = self.sidecar.scores(question) if self.settings.hybrid and self.sidecar.exists() else None
-        lexical = self._lexical(bm25, n, filters)
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
         if window is not None and days:
             first, last = day_number(window.since.isoformat()), day_number(window.until.isoformat())  # type: ignore[union-attr]

@@ -145,7 +145,9 @@ class Sidecar:
         if self._model is None and meta and meta.ids:
             import bm25s
 
-            self._model = bm25s.BM25.load(str(self.directory), mmap=False, show_progress=False)
+            # Memory-mapped: a question reads a few columns (46-71 vs 71-171 ms to load). A rebuild
+            # renames the directory away; the mapped files stay valid until this reader closes them.
+            self._model = bm25s.BM25.load(str(self.directory), mmap=True, show_progress=False)
 
     def search(self, query: str, k: int, allowed: Any = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, score) with score > 0; ``allowed`` is an optional 0/1 mask over chunks."""

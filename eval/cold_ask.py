@@ -49,23 +49,17 @@ def main() -> int:
     lap("import pydantic-settings (config)")
     from datetime import date
 
-    from assistant.embeddings import make_embedder
     from assistant.engine import Assistant
-    from assistant.index import Index
+    from assistant.extractive import answer_extractively
     from assistant.retrieval import Filters
 
-    lap("import langchain-core and the rest of assistant")
+    lap("import the rest of assistant")
     settings = Settings(index=args.index, offline=True)
-    index = Index(settings, make_embedder(settings))
-    assistant = Assistant(settings, index)
-    lap(f"open the index (reads from: {type(assistant.retriever.chunks).__name__})")
-    assistant.index.embedder.embed_query("warm up")
-    lap("load the ONNX model and tokenizer")
+    assistant = Assistant(settings)
+    lap(f"open the index (reads from: {type(assistant.retriever.chunks).__name__}); the model starts loading in a thread")
     passages = assistant.retriever.retrieve(QUESTION, settings.k, Filters(as_of=date.today()))
-    lap("first retrieval (BM25 loaded, vectors mapped)")
-    from assistant.extractive import answer_extractively
-
-    answer_extractively(QUESTION, passages, index.embedder, settings.min_relevance, assistant.term_weights())
+    lap("first retrieval (BM25 loaded and scored, then waits for the model; vectors mapped)")
+    answer_extractively(QUESTION, passages, assistant.index.embedder, settings.min_relevance, assistant.term_weights())
     lap("extractive answer (sentences embedded)")
     imported_chromadb = "chromadb" in sys.modules
     total = sum(ms for _, ms in stages)
@@ -90,7 +84,8 @@ def main() -> int:
         "",
         "An embedded index is read from its sidecar's snapshot (vectors memory-mapped, texts in SQLite), so",
         "`ask` never imports chromadb (0.8-1.2 s here); Chroma is opened only when the snapshot is out of",
-        "date (assistant/index.py). The ONNX model loads from a once-optimised copy (assistant/onnx_cache.py).",
+        "date (assistant/index.py). The extractive answer embeds only the sentences that could still be among",
+        "the best two (assistant/evidence.py).",
         "Timings on this 2-core machine vary by ±20% from run to run.",
     ]
     text = "\n".join(lines) + "\n"

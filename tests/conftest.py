@@ -36,7 +36,6 @@ def _session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         _scrub(mp)
         mp.setenv("ASSISTANT_CONFIG", str(home / "no-such-config.toml"))
         mp.setenv("ASSISTANT_INDEX", str(home / "index"))
-        mp.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the optimised model copy (assistant/onnx_cache.py)
         yield
 
 

@@ -65,6 +65,22 @@ def test_ask_on_a_current_snapshot_never_imports_chromadb(seed_settings: Setting
     assert result["chromadb"] is False
 
 
+def test_the_console_command_prints_everything_and_keeps_exit_codes(seed_settings: Settings) -> None:
+    """`ask` on a current snapshot ends with os._exit (assistant.cli._exit): output and exit codes must survive it."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    arguments = ["ask", "--offline", "--index", str(seed_settings.index)]
+    command = [sys.executable, "-m", "assistant", *arguments]
+    answered = subprocess.run([*command, "--show-passages", QUESTIONS[0]], capture_output=True, text=True, timeout=300)
+    assert answered.returncode == 0, answered.stderr
+    in_process = CliRunner().invoke(app, [*arguments, "--show-passages", QUESTIONS[0]])  # exits normally
+    assert "$13 billion" in answered.stdout and answered.stdout == in_process.stdout
+    refused = subprocess.run([*command, "   "], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: the question is empty") and refused.stderr.count("\n") == 1
+
+
 @pytest.fixture
 def crashed_before_refresh(tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch) -> Settings:  # type: ignore[no-untyped-def]
     """An index whose last ingest wrote Chroma and the manifest, then died before rebuilding the sidecar."""

@@ -88,3 +88,27 @@ def test_near_duplicates_are_syndicated_copies_not_related_stories() -> None:
     story = "The Federal Reserve raised its key rate by three quarters of a point on Wednesday to fight inflation."
     assert near_duplicate(story, "(AP) " + story)
     assert not near_duplicate(story, "The European Central Bank held rates steady on Thursday despite inflation.")
+
+
+class CountingEmbedding(DeterministicFakeEmbedding):
+    """Counts the sentences embedded (embed_documents), so pruning shows."""
+
+    embedded: int = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def test_a_budget_embeds_only_the_sentences_covering_the_question_best() -> None:
+    question = "What did the company announce about its chat assistant?"
+    sentences = [f"Unrelated filler sentence number {n} about the weather in the Alps." for n in range(30)]
+    sentences += ["The company announced a chat assistant on Monday.", "The company said its chat assistant would be free."]
+    pairs = [(s, passage(s)) for s in sentences]
+    every = support_scores(question, pairs, CountingEmbedding(size=64), TermWeights.uniform())
+    budgeted_embedder = CountingEmbedding(size=64)
+    budgeted = support_scores(question, pairs, budgeted_embedder, TermWeights.uniform(), budget=4)
+
+    assert budgeted_embedder.embedded == 5  # the question and four sentences
+    assert budgeted[-2:] == pytest.approx(every[-2:])  # the two that cover the question are scored in full
+    assert sum(b != pytest.approx(e) for b, e in zip(budgeted[:30], every[:30])) >= 28  # the rest: coverage part only
