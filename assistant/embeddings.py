@@ -71,7 +71,13 @@ class LocalMiniLM:
         import onnxruntime  # noqa: F401
         import tokenizers  # noqa: F401
 
-        threading.Thread(target=self._load, name="load-minilm", daemon=True).start()
+        threading.Thread(target=self._load_quietly, name="load-minilm", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._load()
+        except Exception:  # noqa: S110 - the first real use raises it again, as a one-line error
+            pass
 
     def _load(self, parallel: int = 1) -> None:
         """Load the tokenizer, and the query session (parallel == 1) or ``parallel`` worker sessions."""

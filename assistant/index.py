@@ -354,7 +354,7 @@ class Index:
         if not self.settings.chroma_url:
             old = self.sidecar.vectors([chunk_id for chunk_id, _, _ in chunks]) if self.sidecar.has_snapshot() else {}
             new = self._read_vectors([chunk_id for chunk_id, _, _ in chunks if chunk_id not in old])
-            dimension = len(next(iter(old.values()), next(iter(new.values()), [])))
+            dimension = len(next(iter(old.values()), next(iter(new.values()), []))) or getattr(self.embedder, "dimension", 0)
             vectors = np.zeros((len(chunks), dimension), dtype=np.float32)  # an unreadable vector stays 0: never near
             for row, (chunk_id, _, _) in enumerate(chunks):
                 vector = old.get(chunk_id, new.get(chunk_id))
