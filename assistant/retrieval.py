@@ -170,7 +170,8 @@ class Retriever:
         dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window and days else n, filters)
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
         if window is not None and days:
-            first, last = day_number(window.since.isoformat()), day_number(window.until.isoformat())  # type: ignore[union-attr]
+            first, last = window.day_range()
+            assert first is not None and last is not None  # a window always has both ends
             ranked_lists.append([chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n])
             recent_lexical = self._lexical(bm25, n, window)
             lexical += recent_lexical
@@ -201,9 +202,7 @@ class Retriever:
         """The top ``n`` of the question's BM25 scores (None: BM25 off or no term indexed) within ``filters``."""
         if scores is None:
             return []
-        first, last = filters.day_range()
-        mask = self.sidecar.mask(first, last, filters.source) if first is not None or last is not None or filters.source else None
-        return self.sidecar.top(scores, n, mask)
+        return self.sidecar.top(scores, n, self.sidecar.filter_mask(filters))
 
     def _similarities(self, fused: dict[str, float], dense: dict[str, float], query_vector: Any) -> dict[str, float]:
         """Cosine similarity of every candidate; BM25-only hits get theirs from their stored vectors."""

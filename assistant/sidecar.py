@@ -195,6 +195,13 @@ class Sidecar:
             keep &= np.asarray(meta.source) == source
         return keep.astype(np.float32)
 
+    def filter_mask(self, filters: Filters) -> Any:
+        """The mask of ``filters``' since/until/source; None when they filter nothing."""
+        first, last = filters.day_range()
+        if first is None and last is None and not filters.source:
+            return None
+        return self.mask(first, last, filters.source)
+
     def days_by_id(self) -> dict[str, int]:
         """Chunk id → publication day, for date checks without a round trip to Chroma."""
         meta = self.read_meta()
@@ -237,9 +244,7 @@ class Sidecar:
         """(chunk id, cosine similarity) of the ``n`` nearest chunks within ``filters``, best first (exact)."""
         if not self.count():
             return []
-        first, last = filters.day_range()
-        allowed = self.mask(first, last, filters.source) if first is not None or last is not None or filters.source else None
-        return self.top(self._matrix() @ vector, n, allowed, positive=False)
+        return self.top(self._matrix() @ vector, n, self.filter_mask(filters), positive=False)
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vector of each of ``ids`` that is here."""
