@@ -264,19 +264,8 @@ class Index:
         write to the collection fails. Reading every vector back is the only check that finds it.
         """
         ids = self.all_ids()
-        bad: list[str] = []
-        for first in range(0, len(ids), VECTOR_PAGE):
-            page = ids[first : first + VECTOR_PAGE]
-            if not self._readable(page):
-                bad.extend(chunk_id for chunk_id in page if not self._readable([chunk_id]))
-        return bad
-
-    def _readable(self, ids: list[str]) -> bool:
-        try:
-            self.collection.get(ids=ids, include=["embeddings"])
-            return True
-        except Exception:  # chromadb: InternalError "Error getting embedding"
-            return False
+        readable = {chunk_id for got in self._vector_pages(ids) for chunk_id in got["ids"]}
+        return [chunk_id for chunk_id in ids if chunk_id not in readable]
 
     def rebuild_vectors(self, skip: set[str]) -> None:
         """Copy every readable chunk into a fresh collection and swap it in (doctor --fix).
@@ -377,13 +366,16 @@ class Index:
         import numpy as np
 
         found: dict[str, Any] = {}
-        for first in range(0, len(ids), VECTOR_PAGE):
-            page = ids[first : first + VECTOR_PAGE]
-            for got in self._get_vectors(page):
-                for chunk_id, vector in zip(got["ids"], got["embeddings"]):
-                    vector = np.asarray(vector, dtype=np.float32)
-                    found[chunk_id] = vector / max(float(np.linalg.norm(vector)), 1e-12)  # cosine, as the collection
+        for got in self._vector_pages(ids):
+            for chunk_id, vector in zip(got["ids"], got["embeddings"]):
+                vector = np.asarray(vector, dtype=np.float32)
+                found[chunk_id] = vector / max(float(np.linalg.norm(vector)), 1e-12)  # cosine, as the collection
         return found
+
+    def _vector_pages(self, ids: list[str]) -> Iterator[dict[str, Any]]:
+        """Chroma's answers for ``ids`` with their vectors, a page at a time; unreadable ones are absent."""
+        for first in range(0, len(ids), VECTOR_PAGE):
+            yield from self._get_vectors(ids[first : first + VECTOR_PAGE])
 
     def _get_vectors(self, ids: list[str]) -> Iterator[dict[str, Any]]:
         """Chroma's answers for ``ids`` with their vectors: one request, or one per id if some cannot be read."""
