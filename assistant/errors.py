@@ -49,6 +49,12 @@ class ProviderError(AssistantError):
     exit_code = 8
 
 
+class StoreUnavailableError(AssistantError):
+    """The Chroma store did not answer (server down or restarting, a timeout, a transport error)."""
+
+    exit_code = 10
+
+
 class PromptError(AssistantError):
     """A prompt file is missing or has the wrong placeholders."""
 

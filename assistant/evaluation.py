@@ -372,8 +372,8 @@ def run_eval(
             answer = system.ask(q.question, filters, history)
             ranking = _ranking(system, answer, q.question, depth, filters)
         except AssistantError as exc:  # one failed question (e.g. a provider timeout) must not sink the run
-            error = str(exc)
-            answer, ranking = Answer(q.question, "", abstained=True), []
+            error = str(exc)  # an error, never an abstention: the row is left out of every metric
+            answer, ranking = Answer(q.question, "", abstained=False), []
         answers[q.id] = answer
         rows.append(score_question(q, answer, ranking, k, depth, error, best_relevance))
         if progress:
@@ -413,7 +413,7 @@ def score_question(
         if best is None:
             best = best_relevance(answer.standalone_question or q.question, list(answer.passages))
         row["best_relevance"] = round(best, 4)
-    if q.should_abstain:
+    if q.should_abstain or error is not None:
         row.update(exact_match=None, f1=None, gold_contained=None, hit_at_1=None, hit_at_k=None, rr=None, citation_precision=None, citation_recall=None)
         return row
     row.update(
@@ -444,7 +444,13 @@ def abstention_sweep(rows: list[dict[str, Any]], bars: Sequence[float] = (0.3, 0
 
 
 def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
-    """Totals: answer and retrieval metrics over answerable questions, abstention over all, latency per stage."""
+    """Totals: answer and retrieval metrics over answerable questions, abstention over all, latency per stage.
+
+    A question that raised (``error``) is counted in ``errors`` and left out of every other metric:
+    it was neither answered nor declined.
+    """
+    errored = [r for r in rows if r["error"]]
+    rows = [r for r in rows if not r["error"]]
     answerable = [r for r in rows if not r["should_abstain"]]
     abst_precision, abst_recall = precision_recall([r["abstained"] for r in rows], [r["should_abstain"] for r in rows])
 
@@ -465,7 +471,8 @@ def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
         return {stage: (round(v, 1) if (v := percentile(values, q)) is not None else None) for stage, values in latencies.items()}
 
     totals = {
-        "n": len(rows),
+        "n": len(rows) + len(errored),
+        "n_scored": len(rows),
         "n_answerable": len(answerable),
         "n_should_abstain": len(rows) - len(answerable),
         "k": k,
@@ -482,7 +489,7 @@ def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
         "abstention_recall": round(abst_recall, 4) if abst_recall is not None else None,
         "abstention_rate": round(sum(r["abstained"] for r in rows) / len(rows), 4) if rows else None,
         "answerable_abstained": round(sum(r["abstained"] for r in answerable) / len(answerable), 4) if answerable else None,
-        "errors": sum(1 for r in rows if r["error"]),
+        "errors": len(errored),
         "latency_p50_ms": pct(50),
         "latency_p95_ms": pct(95),
     }
@@ -692,9 +699,13 @@ def deltas(totals: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float 
     return out
 
 
-def check_thresholds(totals: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
-    """One line per metric below its committed minimum (``{"min": {metric: value}}``); empty when all pass."""
+def check_thresholds(totals: dict[str, Any], thresholds: dict[str, Any], max_errors: int | None = None) -> list[str]:
+    """One line per metric below its committed minimum (``{"min": {metric: value}}``), and one when more
+    questions raised than ``max_errors`` (default: the file's ``max_errors``, else 0); empty when all pass."""
     failures = []
+    allowed = max_errors if max_errors is not None else int(thresholds.get("max_errors", 0))
+    if totals.get("errors", 0) > allowed:
+        failures.append(f"errors = {totals['errors']}: questions raised instead of being answered (allowed: {allowed}; --max-errors N)")
     for key, minimum in thresholds.get("min", {}).items():
         value = flat_metrics(totals).get(key, totals.get(key))
         if value is None or (isinstance(value, float) and math.isnan(value)) or value < minimum:
@@ -768,11 +779,16 @@ def markdown_report(report: dict[str, Any]) -> str:
         if peer["info"]:
             lines += ["", "Peer index: " + ", ".join(f"{k} {v}" for k, v in peer["info"].items())]
     lines += ["", "Answer and retrieval metrics are over answerable questions; abstention over all. Latencies in ms."]
-    types = sorted({r["type"] for r in report["rows"]})
+    errored = [r for r in report["rows"] if r["error"]]
+    if errored:
+        lines += ["", f"## Errors: {len(errored)} questions raised (left out of every metric above)", "", "| id | question | error |", "|---|---|---|"]
+        lines += [f"| {r['id']} | {_short(r['question'], 70)} | {_short(r['error'], 120)} |" for r in errored]
+    scored = [r for r in report["rows"] if not r["error"]]
+    types = sorted({r["type"] for r in scored})
     if len(types) > 1:
         lines += ["", "## By question type", "", "| type | n | hit@k | mrr | gold contained | f1 | citation recall | abstained |", "|" + "---|" * 8]
         for kind in types:
-            rows = [r for r in report["rows"] if r["type"] == kind]
+            rows = [r for r in scored if r["type"] == kind]
             cells = [kind, str(len(rows))] + [_fmt(mean(r.get(key) for r in rows)) for key in ("hit_at_k", "rr", "gold_contained", "f1", "citation_recall")]
             lines.append("| " + " | ".join(cells + [_fmt(sum(r["abstained"] for r in rows) / len(rows))]) + " |")
     if report.get("abstention_sweep"):
@@ -783,7 +799,7 @@ def markdown_report(report: dict[str, Any]) -> str:
             cells = [f"{point['min_relevance']:.2f}"] + [_fmt(point[key]) for key in ("abstention_precision", "abstention_recall", "answerable_abstained")]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Worst questions", "", "| id | type | question | gold | prediction | hit@k | rr | best relevance |", "|---|---|---|---|---|---|---|---|"]
-    for r in worst(report["rows"]):
+    for r in worst(scored):
         prediction = "(abstained)" if r["abstained"] else r["prediction"]
         lines.append(f"| {r['id']} | {r['type']} | {_short(r['question'], 70)} | {_short(', '.join(r['gold']) or '(decline)', 30)} | "
                      f"{_short(prediction, 90)} | {_fmt(r['hit_at_k'])} | {_fmt(r['rr'])} | {_fmt(r['best_relevance'])} |")

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from .config import Settings
 from .embeddings import Embedder, embedder_name
-from .errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMismatchError
+from .errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMismatchError, StoreUnavailableError
 from .manifest import ChromaManifestStore, Entry, Manifest
 from .sidecar import Sidecar
 
@@ -60,7 +60,7 @@ def _client(settings: Settings) -> Any:
             client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000), ssl=url.scheme == "https", settings=chroma_settings)
             client.heartbeat()
         except Exception as exc:  # chromadb raises a zoo of transport errors
-            raise ConfigError(f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); start it with 'chroma run --path DIR --host HOST --port PORT'") from None
+            raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); start it with 'chroma run --path DIR --host HOST --port PORT'") from None
         return client
     return chromadb.PersistentClient(path=str(settings.index / "chroma"), settings=chroma_settings)
 
@@ -378,15 +378,22 @@ class Index:
             yield from self._get_vectors(ids[first : first + VECTOR_PAGE])
 
     def _get_vectors(self, ids: list[str]) -> Iterator[dict[str, Any]]:
-        """Chroma's answers for ``ids`` with their vectors: one request, or one per id if some cannot be read."""
+        """Chroma's answers for ``ids`` with their vectors: one request, or one per id if some cannot be read.
+
+        Only chromadb's own error for a vector its HNSW files no longer hold means "cannot be read";
+        any other failure (server down, timeout) means "could not ask" and raises StoreUnavailableError,
+        so that a repair never drops chunks it merely failed to fetch.
+        """
         try:
-            yield self.collection.get(ids=ids, include=["embeddings"])
+            got = self.collection.get(ids=ids, include=["embeddings"])
+        except Exception as exc:
+            if not unreadable_vector_error(exc):
+                raise StoreUnavailableError(f"{self._where()} did not answer while reading vectors ({type(exc).__name__}); nothing was changed, retry when it is up") from None
+            if len(ids) > 1:
+                for chunk_id in ids:
+                    yield from self._get_vectors([chunk_id])
             return
-        except Exception:  # chromadb: InternalError "Error getting embedding"
-            if len(ids) == 1:
-                return
-        for chunk_id in ids:
-            yield from self._get_vectors([chunk_id])
+        yield got
 
     def chunks(self) -> Any:
         """What queries read chunks from: the sidecar's snapshot when current, else Chroma.
@@ -435,6 +442,10 @@ class Index:
 
     def check(self) -> list[str]:
         """Problems found (manifest vs Chroma vs BM25 sidecar), each with its fix; empty when healthy."""
+        with self._answering():
+            return self._check()
+
+    def _check(self) -> list[str]:
         problems = []
         stored = self.stored_chunks()
         for article_id, entry in self.manifest.articles.items():
@@ -470,7 +481,24 @@ class Index:
         return dropped
 
     def repair(self) -> None:
-        """doctor --fix: rebuild a damaged vector segment, forget incomplete articles, delete orphans, rebuild BM25."""
+        """doctor --fix: rebuild a damaged vector segment, forget incomplete articles, delete orphans, rebuild BM25.
+
+        Raises StoreUnavailableError when Chroma stops answering; what was not yet changed stays as it was.
+        """
+        with self._answering():
+            self._repair()
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Transport failures (a server that stopped or timed out) as one typed error."""
+        import httpx
+
+        try:
+            yield
+        except (httpx.HTTPError, ConnectionError, TimeoutError) as exc:
+            raise StoreUnavailableError(f"{self._where()} did not answer ({type(exc).__name__}); nothing more was changed, retry when it is up") from None
+
+    def _repair(self) -> None:
         unreadable = self.unreadable_chunks()
         if unreadable:
             self.rebuild_vectors(set(unreadable))
@@ -522,6 +550,11 @@ def _writing() -> Iterator[None]:
         if type(exc).__name__ == "InternalError" and ("hnsw" in str(exc).lower() or "compaction" in str(exc).lower()):
             raise IndexCorruptError(DAMAGED) from None
         raise
+
+
+def unreadable_vector_error(exc: Exception) -> bool:
+    """chromadb's error for a vector its HNSW segment no longer holds (embedded, or relayed by a server)."""
+    return type(exc).__name__ == "InternalError" and "error getting embedding" in str(exc).lower()
 
 
 def article_of(chunk_id: str) -> str:

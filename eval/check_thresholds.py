@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Check an eval report against eval/thresholds.json.")
     p.add_argument("report", type=Path, help="REPORT.json written by eval/run.py")
     p.add_argument("--thresholds", type=Path, default=ROOT / "eval" / "thresholds.json")
+    p.add_argument("--max-errors", type=int, metavar="N", help="questions allowed to have raised (default: the file's max_errors, else 0)")
     args = p.parse_args(argv)
     from assistant.errors import InputError
     from assistant.evaluation import check_thresholds, load_report
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    failures = check_thresholds(report["totals"], thresholds)
+    failures = check_thresholds(report["totals"], thresholds, args.max_errors)
     for failure in failures:
         print(f"below threshold: {failure}", file=sys.stderr)
     if not failures:

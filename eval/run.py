@@ -57,6 +57,7 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path, help="an earlier REPORT.json: deltas in the table, bars in the chart")
     p.add_argument("--out", type=Path, help="report path without suffix (default eval/reports/DATASET-offline|llm)")
     p.add_argument("--check", type=Path, metavar="THRESHOLDS.json", help="exit 1 when a total falls below a minimum in this file")
+    p.add_argument("--max-errors", type=int, metavar="N", help="with --check: questions allowed to raise (provider down, …) before the run fails (default 0)")
     p.add_argument("--json", action="store_true", help="print the totals as one JSON object (no table)")
     p.add_argument("--prepare", action="store_true", help="only bring the indexes in step with the corpus (project unless --no-ingest, peer unless --no-peer)")
     return p
@@ -187,7 +188,9 @@ def _run(args: argparse.Namespace, command: str, err: Any) -> int:
     )
     out = args.out or ROOT / "eval" / "reports" / f"{args.dataset}-{'offline' if engine == 'extractive' else 'llm'}"
     written = ev.write_reports(report, out)
-    failures = ev.check_thresholds(project.totals, thresholds) if thresholds else []
+    failures = ev.check_thresholds(project.totals, thresholds, args.max_errors) if thresholds else []
+    if project.totals["errors"]:
+        err.print(f"[bold yellow]{project.totals['errors']} questions raised[/] (left out of every metric; see the report's Errors section)")
     if args.json:
         print(json.dumps({**project.totals, "peer": peer.totals if peer else None, "ratios": report["ratios"],
                           "reports": {kind: str(path) for kind, path in written.items()}}, indent=2))

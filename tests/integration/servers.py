@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,11 +49,13 @@ def json_reply(text: str, model: str = "fake") -> bytes:
 class ScriptedOpenAIServer:
     """Answers POST /v1/chat/completions from a script: each entry is a status code, "garbage", or reply text.
 
-    The last entry repeats. ``requests`` records (path, headers, body) of every request.
+    The last entry repeats. ``requests`` records (path, headers, body) of every request. While
+    ``down`` is set, every request gets a 503 and the script does not advance (an outage).
     """
 
     def __init__(self, script: list[int | str]) -> None:
         self.script = list(script)
+        self.down = False
         self.requests: list[tuple[str, dict[str, str], dict]] = []
         self.times: list[float] = []  # time.monotonic() of each request, for retry timing
         server = self
@@ -65,7 +68,7 @@ class ScriptedOpenAIServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append((self.path, dict(self.headers), body))
                 server.times.append(time.monotonic())
-                step = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                step: int | str = 503 if server.down else server.script.pop(0) if len(server.script) > 1 else server.script[0]
                 if isinstance(step, int):
                     payload = json.dumps({"error": {"message": f"scripted {step}", "type": "server_error"}}).encode()
                     self.send_response(step)
@@ -139,6 +142,27 @@ def llama_cpp_server(log_dir: Path) -> Iterator[str]:
         process.terminate()
         try:
             process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@contextmanager
+def chroma_server(data: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `chroma run` on 127.0.0.1 storing in ``data``; yields (its URL, the process)."""
+    chroma = shutil.which("chroma", path=os.path.dirname(sys.executable)) or shutil.which("chroma")
+    assert chroma, "the chroma CLI comes with chromadb"
+    port = port or free_port()
+    data.mkdir(parents=True, exist_ok=True)
+    log = open(data / "server.log", "ab")
+    process = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, process)
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import free_port, wait_for
+from servers import chroma_server, free_port
 from test_crash_safety import write_corpus
 from typer.testing import CliRunner
 
@@ -24,19 +24,8 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    chroma = shutil.which("chroma", path=os.path.dirname(sys.executable)) or shutil.which("chroma")
-    assert chroma, "the chroma CLI comes with chromadb"
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log = open(data / "server.log", "wb")
-    process = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(15)
-        log.close()
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as (url, _):
+        yield url
 
 
 def cli(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
@@ -95,3 +84,48 @@ def test_several_readers_while_one_ingests(chroma_url: str, tmp_path: Path) -> N
     finally:
         writer.wait(timeout=900)
     assert writer.returncode == 0, writer.stderr.read().decode() if writer.stderr else ""
+
+
+def test_doctor_fix_stops_without_changes_when_the_server_stops_mid_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Could not ask" is not "cannot be read": a server that stops during a repair drops nothing."""
+    from chromadb.api.models.Collection import Collection
+
+    from assistant.index import Index
+
+    data, port, local = tmp_path / "server", free_port(), str(tmp_path / "client")
+    with chroma_server(data, port) as (url, _):
+        assert cli("ingest", "--chroma-url", url, "--index", local, str(SEEDS)).exit_code == 0
+    # Something for the repair to do: this client's sidecar is gone, so doctor finds it stale.
+    shutil.rmtree(Path(local) / "sidecar")
+    original_get, original_repair = Collection.get, Index.repair
+    state = {"repairing": False, "stopped": False}
+
+    def repair(self: Index) -> None:
+        state["repairing"] = True
+        original_repair(self)
+
+    with chroma_server(data, port) as (url, process):
+        before = json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)
+
+        def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if state["repairing"] and not state["stopped"] and "embeddings" in (kwargs.get("include") or []):
+                process.terminate()  # the real server goes away while the repair reads vectors back
+                process.wait(15)
+                state["stopped"] = True
+            return original_get(self, *args, **kwargs)
+
+        monkeypatch.setattr(Collection, "get", get)
+        monkeypatch.setattr(Index, "repair", repair)
+        result = cli("doctor", "--fix", "--chroma-url", url, "--index", local)
+        monkeypatch.undo()
+    assert state["stopped"], "the server must have been stopped during the repair"
+    assert result.exit_code == 10, result.output
+    assert "did not answer" in result.stderr and "nothing was changed" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+    with chroma_server(data, port) as (url, _):
+        after = json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)
+        assert (after["articles"], after["chunks"]) == (before["articles"], before["chunks"]) == (len(list(SEEDS.glob("*.txt"))), before["chunks"])
+        fixed = cli("doctor", "--fix", "--chroma-url", url, "--index", local)
+        assert fixed.exit_code == 0, fixed.output
+        assert json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)["chunks"] == before["chunks"]

@@ -208,8 +208,10 @@ def test_run_eval_passes_the_question_date_and_survives_a_failing_question():
     seen = []
     result = ev.run_eval(fake, [q, bad], progress=lambda done, total: seen.append((done, total)))
     assert fake.calls[0][1] == Filters(as_of=date(2022, 6, 16))
-    assert result.rows[1]["error"] and result.rows[1]["abstained"]
-    assert result.totals["errors"] == 1 and result.totals["hit_at_k"] == 0.5
+    assert result.rows[1]["error"] and not result.rows[1]["abstained"], "an error is not an abstention"
+    # The question that raised is left out of every metric: only the answered one is scored.
+    assert result.totals["errors"] == 1 and result.totals["n_scored"] == 1 and result.totals["hit_at_k"] == 1.0
+    assert result.totals["abstention_rate"] == 0.0
     assert seen == [(1, 2), (2, 2)]
 
 
