@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .retrieval import Passage
+from .timeframe import TimeFrame
 
 # The one phrase that means "not answerable from the articles": the prompts ask the model to
 # say exactly this, the extractive answerer uses it, and the tests and eval look for it.
@@ -39,6 +40,21 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of an answer and how well the passages it cites support it."""
+
+    text: str  # without markers
+    start: int  # the sentence (markers included) in Answer.text
+    end: int
+    citations: tuple[int, ...]  # the [n] it cites (none: checked against the passages the answer cites)
+    support: float  # evidence.support scale, 0-1
+    supported: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end, "citations": list(self.citations), "support": round(self.support, 4), "supported": self.supported}
+
+
 @dataclass
 class Answer:
     question: str
@@ -48,21 +64,29 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     standalone_question: str = ""
     dropped_markers: list[str] = field(default_factory=list)  # invalid [n] the model wrote, removed
-    engine: str = "extractive"
+    moved_markers: list[str] = field(default_factory=list)  # "[2]→[1]": a marker re-cited to the passage that supports its sentence
+    engine: str = "extractive"  # extractive | llm | extractive-fallback (the model gave no usable answer)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    short_answer: str = ""  # the direct answer (a name, number, phrase) before its support; "" when declined
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    time_frame: TimeFrame | None = None  # the publication dates retrieval preferred
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "standalone_question": self.standalone_question or self.question,
             "answer": self.text,
+            "short_answer": self.short_answer,
             "abstained": self.abstained,
             "engine": self.engine,
             "citations": [c.to_json() for c in self.citations],
             "dropped_markers": self.dropped_markers,
+            "moved_markers": self.moved_markers,
+            "sentences": [sentence.to_json() for sentence in self.sentences],
             "passages": [
                 {"n": i, "article_id": p.article_id, "chunk_id": p.chunk_id, "title": p.title, "start": p.start, "end": p.end, "score": round(p.score, 4)}
                 for i, p in enumerate(self.passages, start=1)
             ],
+            "time_frame": self.time_frame.to_json() if self.time_frame else None,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

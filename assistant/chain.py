@@ -1,29 +1,39 @@
 """The generative answer engine: an LCEL chain (prompt | chat model) over numbered passages.
 
 standalone question → (retrieved passages, by the engine) → prompt from prompts/ → chat model
-→ text with [n] markers → citations validated against the passages shown. Passages are
-wrapped in <passage> delimiters as quoted data; the system prompt says they are not instructions.
+→ "short answer" line + supporting sentences with [n] markers → validated before it is shown:
+a reply without words (only markers, whitespace, the question repeated) gets one corrective retry,
+then the extractive answer (engine "extractive-fallback"); markers are checked against the passages
+shown, and each sentence is scored for support by the passage it cites (evidence.claim_similarity).
+Passages are wrapped in <passage> delimiters as quoted data; the system prompt says they are not
+instructions.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from .answer_types import CANNOT_ANSWER, Answer
-from .citations import MarkerStream, cite, terms
+from .answer_types import CANNOT_ANSWER, Answer, SentenceCheck
+from .chunking import split_sentences
+from .citations import MARKER, MarkerStream, check_sentences, citations_for, retarget, terms, validate
 from .condense import carry_subject
 from .config import Settings
 from .embeddings import Embedder
+from .evidence import SUPPORT_BAR, TermWeights, claim_similarity, mentions
 from .llm import make_chat_model, stream_text, with_retries
 from .prompts import load_prompt
 from .retrieval import Passage
 
 HISTORY_TURNS = 4  # earlier turns given to the condense prompt
+_LABEL = re.compile(r"^\s*(?:\*\*)?(?:short answer|answer|line 1|first line)\s*[:\-]\s*(?:\*\*)?\s*", re.I)
+Weights = Callable[[str], float]
 
 
 def format_passages(passages: list[Passage]) -> str:
@@ -46,10 +56,62 @@ def says_cannot_answer(text: str) -> bool:
     return core in re.sub(r"\s+", " ", text.lower())
 
 
+def has_answer_words(reply: str, question: str) -> bool:
+    """False for a reply with no words of its own: only markers, punctuation, or the question repeated."""
+    words = re.findall(r"\w+", MARKER.sub(" ", _LABEL.sub("", reply)).lower())
+    return bool(words) and words != re.findall(r"\w+", question.lower())
+
+
+def short_answer(text: str) -> str:
+    """The direct answer: the first sentence of the reply's first line (the prompt asks for the short
+    answer alone there); markers, a leading "Answer:" and a trailing full stop removed."""
+    lines = [line for line in text.splitlines() if MARKER.sub("", line).strip()]
+    if not lines:
+        return ""
+    first = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", _LABEL.sub("", lines[0]))).strip()
+    spans = split_sentences(first)
+    first = first[spans[0][0] : spans[0][1]] if spans else first
+    return first.strip().rstrip(".").strip()
+
+
+def display_date(day: date) -> str:
+    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+
+
 def answer_prompt() -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("system", load_prompt("answer_system")), ("human", load_prompt("answer_user"))]).partial(
         cannot_answer=CANNOT_ANSWER
     )
+
+
+def retry_prompt() -> ChatPromptTemplate:
+    """The answer prompt, the model's wordless reply, and a corrective message."""
+    return ChatPromptTemplate.from_messages(
+        [("system", load_prompt("answer_system")), ("human", load_prompt("answer_user")), ("ai", "{previous}"), ("human", load_prompt("answer_retry"))]
+    ).partial(cannot_answer=CANNOT_ANSWER)
+
+
+class WordGate:
+    """Holds streamed text back until it contains a word, so a wordless reply is never shown."""
+
+    def __init__(self, emit: Callable[[str], None] | None) -> None:
+        self.emit = emit
+        self.held = ""
+        self.open = False
+        self.first_shown: float | None = None  # time.perf_counter() of the first text shown
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        if not self.open:
+            self.held += text
+            if not re.search(r"[^\W_]", MARKER.sub("", self.held)):
+                return
+            text, self.held, self.open = self.held, "", True
+        if self.first_shown is None:
+            self.first_shown = time.perf_counter()
+        if self.emit:
+            self.emit(text)
 
 
 class LLMChain:
@@ -61,6 +123,7 @@ class LLMChain:
         self.model = model or make_chat_model(settings)
         # LCEL: prompt | model; the model's stream is read by llm.stream_text (retries, markers).
         self.answer_chain = answer_prompt() | self.model
+        self.retry_chain = retry_prompt() | self.model
         self.condense_chain = ChatPromptTemplate.from_messages([("human", load_prompt("condense"))]) | self.model | StrOutputParser()
 
     def answer(
@@ -70,30 +133,55 @@ class LLMChain:
         passages: list[Passage],
         history: list[tuple[str, str]],
         on_token: Callable[[str], None] | None = None,
-        weights: Callable[[str], float] | None = None,
+        weights: Weights | None = None,
+        today: date | None = None,
     ) -> Answer:
-        from .extractive import best_relevance
+        from .extractive import answer_extractively, best_relevance
 
+        started = time.perf_counter()
         if not passages or best_relevance(standalone, passages, self.embedder, weights) < self.settings.min_relevance:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
-        inputs = {"passages": format_passages(passages), "question": standalone}
-        markers = MarkerStream(len(passages))
+        inputs = {"passages": format_passages(passages), "question": standalone, "today": display_date(today or date.today())}
+        gate = WordGate(on_token)
+        raw = self._reply(self.answer_chain, inputs, len(passages), gate)
+        if not says_cannot_answer(raw) and not has_answer_words(raw, standalone):
+            gate.held = ""  # the wordless reply is never shown
+            raw = self._reply(self.retry_chain, {**inputs, "previous": raw}, len(passages), gate)
+        timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
+        if says_cannot_answer(raw):
+            return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm", timings_ms=timings)
+        if not has_answer_words(raw, standalone):  # twice without words: the extractive answer, flagged
+            fallback = answer_extractively(standalone, passages, self.embedder, self.settings.min_relevance, weights)
+            fallback.question, fallback.engine = question, "extractive-fallback"
+            gate.feed(fallback.text)
+            fallback.timings_ms = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
+            return fallback
+        return self._cited(question, raw, passages, weights, timings)
 
-        def forward(piece: str) -> None:
-            shown = markers.feed(piece)
-            if on_token and shown:
-                on_token(shown)
+    def _cited(self, question: str, raw: str, passages: list[Passage], weights: Weights | None, timings: dict[str, float]) -> Answer:
+        """Citations for the reply's markers, and each sentence's support by what it cites."""
+        similarity = claim_similarity(self.embedder, weights or TermWeights.uniform())
+        checked, moved = retarget(validate(raw, len(passages)), passages, similarity, SUPPORT_BAR)
+        citations = citations_for(checked, passages, similarity)
+        short = short_answer(checked.text)
+        sentences = check_sentences(checked, citations, passages, similarity, SUPPORT_BAR)
+        if sentences and short and sentences[0].text.rstrip(".") == short:  # the short-answer line: its words must occur in what is cited
+            cited = [passages[n - 1].text for n in (sentences[0].citations or [c.n for c in citations])] or [p.text for p in passages]
+            support = mentions(short, cited)
+            sentences[0] = SentenceCheck(sentences[0].text, sentences[0].start, sentences[0].end, sentences[0].citations, support, support >= SUPPORT_BAR)
+        return Answer(
+            question, checked.text, abstained=False, citations=citations, passages=passages, dropped_markers=checked.dropped,
+            moved_markers=moved, engine="llm", timings_ms=timings, short_answer=short, sentences=sentences,
+        )
 
-        raw = stream_text(self.answer_chain, inputs, self.settings, forward)
-        tail = markers.close()
-        if on_token and tail:
-            on_token(tail)
-        if says_cannot_answer(raw) or not raw.strip():
-            return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
-        text, citations, dropped = cite(raw, passages)
-        return Answer(question, text, abstained=False, citations=citations, passages=passages, dropped_markers=dropped, engine="llm")
+    def _reply(self, chain: object, inputs: dict[str, str], passage_count: int, gate: WordGate) -> str:
+        """The model's streamed reply; shown through the marker filter and the word gate."""
+        markers = MarkerStream(passage_count)
+        raw = stream_text(chain, inputs, self.settings, lambda piece: gate.feed(markers.feed(piece)))
+        gate.feed(markers.close())
+        return raw
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A standalone version of a follow-up question; the offline rewrite when the model's is implausible."""

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from .answer_types import Answer
 from .engine import Assistant
 from .errors import AssistantError
 from .retrieval import Filters
+from .timeframe import TimeFrame, question_frame
 
 HELP = """Commands:
   /sources   show the passages behind the last answer
@@ -31,16 +34,24 @@ class ChatSession:
         self.filters = filters
         self.history: list[tuple[str, str]] = []
         self.last: Answer | None = None
+        self.frame: TimeFrame | None = None  # the time the conversation is about, named by an earlier question
 
-    def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
-        answer = self.assistant.ask(question, self.filters, self.history, on_token)
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_frame: Callable[[TimeFrame], None] | None = None) -> Answer:
+        """Answer a turn; a follow-up that names no time of its own keeps the conversation's frame."""
+        filters = self.filters
+        if self.frame is not None and self.history and question_frame(question, filters.as_of or date.today()) is None:
+            filters = replace(filters, frame=self.frame)
+        answer = self.assistant.ask(question, filters, self.history, on_token, on_frame)
         self.history.append((question, answer.text))
         self.last = answer
+        if answer.time_frame is not None and answer.time_frame.source == "question":
+            self.frame = answer.time_frame
         return answer
 
     def reset(self) -> None:
         self.history.clear()
         self.last = None
+        self.frame = None
 
 
 def read_lines(history_file: Path | None) -> Callable[[], str]:
@@ -67,7 +78,7 @@ def read_lines(history_file: Path | None) -> Callable[[], str]:
 
 def run_repl(session: ChatSession, stream: bool, history_file: Path | None) -> None:
     """The loop. Errors in one turn are shown as one line and the loop goes on."""
-    from .render import error, out, print_answer, print_passages
+    from .render import error, out, print_answer, print_frame, print_passages
 
     next_line = read_lines(history_file)
     out.print("Ask about your articles. /help for commands, /quit or Ctrl-D to leave.")
@@ -101,7 +112,7 @@ def run_repl(session: ChatSession, stream: bool, history_file: Path | None) -> N
             continue
         try:
             on_token = (lambda text: out.print(text, end="", markup=False)) if stream else None
-            answer = session.ask(line, on_token)
+            answer = session.ask(line, on_token, on_frame=print_frame)
             if stream:
                 out.print()
             print_answer(answer, streamed=stream)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .answer_types import Citation
+from .answer_types import Citation, SentenceCheck
 from .bm25 import tokenize
 from .chunking import split_sentences
 from .retrieval import Passage
@@ -52,6 +52,7 @@ class Validated:
     text: str  # the answer with invalid markers removed
     claims: list[tuple[str, list[int]]]  # (sentence without markers, valid passage numbers cited)
     dropped: list[str]
+    spans: list[tuple[int, int]] = field(default_factory=list)  # each claim's sentence in ``text`` (markers included)
 
 
 def validate(text: str, passage_count: int) -> Validated:
@@ -66,16 +67,19 @@ def validate(text: str, passage_count: int) -> Validated:
 
     cleaned = re.sub(r" {2,}", " ", re.sub(r" +([.,;:!?])", r"\1", MARKER.sub(clean, text))).strip()
     claims: list[tuple[str, list[int]]] = []
+    spans: list[tuple[int, int]] = []
     for start, end in split_sentences(cleaned):
         sentence = cleaned[start:end]
         leading = LEADING_MARKERS.match(sentence)
         if leading and claims:  # "… OpenAI. [1] Next claim": the marker belongs to the sentence before
             claims[-1][1].extend(n for n in marker_numbers(leading.group()) if n not in claims[-1][1])
-            sentence = sentence[leading.end():]
-        claim = MARKER.sub("", sentence).strip()
+            spans[-1] = (spans[-1][0], start + leading.end())
+            sentence, start = sentence[leading.end():], start + leading.end()
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()
         if claim:
             claims.append((claim, list(dict.fromkeys(marker_numbers(sentence)))))
-    return Validated(cleaned, claims, dropped)
+            spans.append((start + len(sentence) - len(sentence.lstrip()), end))
+    return Validated(cleaned, claims, dropped, spans)
 
 
 def best_quote(claim: str, passage: Passage, similarity: Similarity = lexical_similarity) -> tuple[str, int, int, float]:
@@ -96,6 +100,12 @@ def cite(text: str, passages: list[Passage], similarity: Similarity = lexical_si
     Returns (cleaned text, citations, dropped markers). Attached citations are flagged ``attached``.
     """
     checked = validate(text, len(passages))
+    return checked.text, citations_for(checked, passages, similarity, min_support), checked.dropped
+
+
+def citations_for(checked: Validated, passages: list[Passage], similarity: Similarity = lexical_similarity, min_support: float = 0.3) -> list[Citation]:
+    """One citation per cited passage, quoting its sentence that best supports the first claim citing it;
+    without any marker, attached (flagged) from the passages that best support each claim."""
     citations: dict[int, Citation] = {}
     for claim, numbers in checked.claims:
         for n in numbers:
@@ -103,13 +113,13 @@ def cite(text: str, passages: list[Passage], similarity: Similarity = lexical_si
                 quote, start, end, score = best_quote(claim, passages[n - 1], similarity)
                 citations[n] = Citation(n, passages[n - 1], quote, start, end, score)
     if citations or not passages:
-        return checked.text, sorted(citations.values(), key=lambda c: c.n), checked.dropped
+        return sorted(citations.values(), key=lambda c: c.n)
     for claim, _ in checked.claims:
         options = [(best_quote(claim, p, similarity), n) for n, p in enumerate(passages, start=1)]
         (quote, start, end, score), n = max(options, key=lambda o: o[0][3])
         if score >= min_support and n not in citations:
             citations[n] = Citation(n, passages[n - 1], quote, start, end, score, attached=True)
-    return checked.text, sorted(citations.values(), key=lambda c: c.n), checked.dropped
+    return sorted(citations.values(), key=lambda c: c.n)
 
 
 class MarkerStream:
@@ -144,3 +154,42 @@ class MarkerStream:
 
         return MARKER.sub(keep, text)
 
+
+
+def check_sentences(checked: Validated, citations: list[Citation], passages: list[Passage], similarity: Similarity, bar: float) -> list[SentenceCheck]:
+    """Each sentence of the answer scored against the passages it cites (or, citing none, those the
+    answer cites, else all shown): its best-supporting sentence there, by ``similarity``."""
+    cited = [c.n for c in citations] or list(range(1, len(passages) + 1))
+    checks = []
+    for (claim, numbers), (start, end) in zip(checked.claims, checked.spans, strict=True):
+        support = max((best_quote(claim, passages[n - 1], similarity)[3] for n in numbers or cited), default=0.0)
+        checks.append(SentenceCheck(claim, start, end, tuple(numbers), support, support >= bar))
+    return checks
+
+
+def retarget(checked: Validated, passages: list[Passage], similarity: Similarity, bar: float) -> tuple[Validated, list[str]]:
+    """Move a sentence's markers to the shown passage that supports it when the passages it names do not.
+
+    Small models often cite the wrong number ("… in Barcelona [2]" when passage 1 says it). A sentence
+    whose cited passages all score below ``bar`` by ``similarity`` is re-cited to the best-supporting
+    passage if that one clears the bar; returns the re-validated answer and the moves ("[2]→[1]").
+    """
+    text, moves, offset = checked.text, [], 0
+    for (claim, numbers), (start, end) in zip(checked.claims, checked.spans, strict=True):
+        if not numbers or max(best_quote(claim, passages[n - 1], similarity)[3] for n in numbers) >= bar:
+            continue
+        score, best = max((best_quote(claim, p, similarity)[3], n) for n, p in enumerate(passages, start=1))
+        if score < bar:
+            continue
+        sentence = text[start + offset : end + offset]
+        first = MARKER.search(sentence)
+        assert first is not None  # the claim has markers
+        rewritten = sentence[: first.start()] + f"[{best}]" + MARKER.sub("", sentence[first.end():])
+        text = text[: start + offset] + rewritten + text[end + offset :]
+        offset += len(rewritten) - len(sentence)
+        moves.append(f"{''.join(f'[{n}]' for n in numbers)}\u2192[{best}]")
+    if not moves:
+        return checked, []
+    again = validate(text, len(passages))
+    again.dropped = checked.dropped
+    return again, moves

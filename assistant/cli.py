@@ -116,11 +116,13 @@ def _run_ingest(paths: list[Path], settings: Settings, prune: bool, quiet: bool)
 def _filters(as_of: str | None, since: str | None, until: str | None, source: str | None) -> Filters:
     from .retrieval import Filters
 
+    explicit = _parse_date(as_of, "--as-of")
     return Filters(
         since=_parse_date(since, "--since"),
         until=_parse_date(until, "--until"),
         source=source,
-        as_of=_parse_date(as_of, "--as-of") or date.today(),
+        as_of=explicit or date.today(),
+        explicit_as_of=explicit is not None,
     )
 
 
@@ -157,11 +159,11 @@ def ask(
 
         check_question(question)
         assistant = Assistant(settings)
-        from .render import out, print_answer, print_json, print_passages
+        from .render import out, print_answer, print_frame, print_json, print_passages
 
         stream = settings.uses_llm and not no_stream and not as_json
         on_token = (lambda text: out.print(text, end="", markup=False)) if stream else None
-        answer = assistant.ask(question, filters, on_token=on_token)
+        answer = assistant.ask(question, filters, on_token=on_token, on_frame=None if as_json else print_frame)
     except AssistantError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from .answer_types import Answer
@@ -12,7 +13,8 @@ from .embeddings import make_embedder
 from .errors import EmptyIndexError, InputError
 from .evidence import TermWeights, idf_weights
 from .index import Index
-from .retrieval import Filters, Retriever
+from .retrieval import Filters, Retriever, frame_for
+from .timeframe import TimeFrame
 
 MAX_QUESTION_CHARS = 4000  # longer "questions" are documents pasted by mistake; MiniLM reads 256 word pieces anyway
 OnToken = Callable[[str], None]
@@ -44,28 +46,41 @@ class Assistant:
         self._chain = None
         self._weights: TermWeights | None = None
 
-    def ask(self, question: str, filters: Filters | None = None, history: list[tuple[str, str]] | None = None, on_token: OnToken | None = None) -> Answer:
-        """Answer ``question`` (given the earlier (question, answer) turns) with citations."""
+    def ask(
+        self, question: str, filters: Filters | None = None, history: list[tuple[str, str]] | None = None,
+        on_token: OnToken | None = None, on_frame: Callable[[TimeFrame], None] | None = None,
+    ) -> Answer:
+        """Answer ``question`` (given the earlier (question, answer) turns) with citations.
+
+        ``on_token`` receives the answer as it streams; ``on_frame`` the time frame, before any of it.
+        """
         question = check_question(question)
         filters = filters or Filters(as_of=date.today())
         timings: dict[str, float] = {}
         started = time.perf_counter()
         standalone = self._standalone(question, history or [])
         timings["condense"] = (time.perf_counter() - started) * 1000
+        if self.settings.recency:
+            filters = replace(filters, frame=frame_for(standalone, filters))
+            if on_frame:
+                on_frame(filters.frame)  # type: ignore[arg-type]
         started = time.perf_counter()
         passages = self.retriever.retrieve(standalone, self.settings.k, filters)
         timings["retrieve"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         if self.settings.uses_llm:
-            answer = self.chain().answer(question, standalone, passages, history or [], on_token, self.term_weights())
+            answer = self.chain().answer(question, standalone, passages, history or [], on_token, self.term_weights(), filters.as_of)
         else:
             from .extractive import answer_extractively
 
             answer = answer_extractively(standalone, passages, self.index.embedder, self.settings.min_relevance, self.term_weights())
             answer.question = question
         timings["answer"] = (time.perf_counter() - started) * 1000
+        # What a terminal user waits before the answer starts (an offline answer appears all at once).
+        timings["first_token"] = timings["condense"] + timings["retrieve"] + answer.timings_ms.get("first_token", timings["answer"])
         answer.standalone_question = standalone
         answer.timings_ms = timings
+        answer.time_frame = filters.frame
         return answer
 
     def term_weights(self) -> TermWeights:

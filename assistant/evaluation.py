@@ -31,7 +31,8 @@ QUALITY_KEYS = (
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
 )  # fractions in [0, 1], higher is better: what thresholds, ratios and the chart are about
 EXTRA_KEYS = ("support_recall_at_k", "abstention_rate", "answerable_abstained")  # reported, not thresholded
-STAGES = ("retrieve", "answer", "total")
+STAGES = ("retrieve", "answer", "first_token", "total")
+SPENT = ("condense", "retrieve", "answer")  # the stages that add up to a question's total time
 History = list[tuple[str, str]]
 Progress = Callable[[int, int], None]
 
@@ -387,6 +388,7 @@ def score_question(
 ) -> dict[str, Any]:
     """One JSON-ready row: the question, what came back, and every per-question metric."""
     prediction = "" if answer.abstained else strip_markers(answer.text)
+    short = "" if answer.abstained else strip_markers(answer.short_answer or answer.text)
     cited = [(c.passage.article_id, c.start, c.end) for c in answer.citations]
     row: dict[str, Any] = {
         "id": q.id,
@@ -396,6 +398,10 @@ def score_question(
         "as_of": q.as_of.isoformat() if q.as_of else None,
         "gold": q.answers,
         "prediction": prediction,
+        "short_answer": short,
+        "engine": answer.engine,
+        "empty": not answer.abstained and not prediction.strip(),
+        "unsupported_sentences": sum(not s.supported for s in answer.sentences),
         "abstained": answer.abstained,
         "should_abstain": q.should_abstain,
         "error": error,
@@ -417,8 +423,8 @@ def score_question(
         row.update(exact_match=None, f1=None, gold_contained=None, hit_at_1=None, hit_at_k=None, rr=None, citation_precision=None, citation_recall=None)
         return row
     row.update(
-        exact_match=exact_match(prediction, q.answers),
-        f1=round(token_f1(prediction, q.answers), 4),
+        exact_match=exact_match(short, q.answers),
+        f1=round(token_f1(short, q.answers), 4),
         gold_contained=gold_contained(prediction, q.answers),
         **retrieval_scores(ranking, q.support, k, depth, q.article_level),
     )
@@ -461,11 +467,11 @@ def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for row in rows:
         timings = row["timings_ms"]
-        for stage in ("retrieve", "answer"):
+        for stage in ("retrieve", "answer", "first_token"):
             if stage in timings:
                 latencies[stage].append(timings[stage])
         if timings:
-            latencies["total"].append(sum(timings.values()))
+            latencies["total"].append(sum(timings.get(stage, 0.0) for stage in SPENT))
 
     def pct(q: float) -> dict[str, float | None]:
         return {stage: (round(v, 1) if (v := percentile(values, q)) is not None else None) for stage, values in latencies.items()}
@@ -490,6 +496,9 @@ def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
         "abstention_rate": round(sum(r["abstained"] for r in rows) / len(rows), 4) if rows else None,
         "answerable_abstained": round(sum(r["abstained"] for r in answerable) / len(answerable), 4) if answerable else None,
         "errors": len(errored),
+        "empty_answers": sum(1 for r in rows if r.get("empty")),
+        "fallback_answers": sum(1 for r in rows if r.get("engine") == "extractive-fallback"),
+        "unsupported_sentences": sum(r.get("unsupported_sentences", 0) for r in rows),
         "latency_p50_ms": pct(50),
         "latency_p95_ms": pct(95),
     }
@@ -663,7 +672,56 @@ class PeerBaseline:
         retrieved = time.perf_counter()
         answer = answer_extractively(question, passages, self.embedder, self.min_relevance, self.weights)
         answer.question = answer.standalone_question = question
-        answer.timings_ms = {"retrieve": (retrieved - started) * 1000, "answer": (time.perf_counter() - retrieved) * 1000}
+        done = time.perf_counter()
+        answer.timings_ms = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "first_token": (done - started) * 1000}
+        return answer
+
+
+# The LangChain RAG tutorial's prompt (LangChain hub "rlm/rag-prompt"), verbatim, one human message.
+TUTORIAL_PROMPT = (
+    "You are an assistant for question-answering tasks. Use the following pieces of retrieved context to answer the question. "
+    "If you don't know the answer, just say that you don't know. Use three sentences maximum and keep the answer concise.\n"
+    "Question: {question} \nContext: {context} \nAnswer:"
+)
+TUTORIAL_LLM_DESCRIPTION = (
+    "LangChain RAG tutorial chain with the same chat model: its own retriever (RecursiveCharacterTextSplitter 1000/200, Chroma, "
+    "the same local MiniLM, similarity_search top-4), the hub prompt rlm/rag-prompt, context = the 4 chunks joined by blank lines, "
+    "answer = the model's reply (no citations; \"don't know\" counts as declining). EM/F1 are scored on its whole reply, "
+    "as it gives no separate short answer; the project's on its short answer."
+)
+
+
+class TutorialLLMPeer:
+    """The tutorial's retrieve-then-generate chain (``prompt | model | parser``) over the peer's retriever."""
+
+    name = "langchain-rag-tutorial-llm"
+    description = TUTORIAL_LLM_DESCRIPTION
+
+    def __init__(self, retriever: PeerBaseline, model: Any, settings: Any) -> None:
+        from langchain_core.prompts import ChatPromptTemplate
+
+        self.retriever = retriever
+        self.settings = settings
+        self.chain = ChatPromptTemplate.from_messages([("human", TUTORIAL_PROMPT)]) | model
+
+    def rank(self, question: str, depth: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        return self.retriever.rank(question, depth, filters)
+
+    def ask(self, question: str, filters: Filters | None = None, history: History | None = None) -> Answer:
+        from .llm import stream_text
+
+        started = time.perf_counter()
+        passages = self.retriever.rank(question, self.retriever.depth)[: PeerBaseline.TOP_K]
+        retrieved = time.perf_counter()
+        first: list[float] = []
+        text = stream_text(self.chain, {"question": question, "context": "\n\n".join(p.text for p in passages)}, self.settings,
+                           lambda piece: first.append(time.perf_counter()) if not first and piece.strip() else None).strip()
+        done = time.perf_counter()
+        declined = not text or re.search(r"\b(don't|do not) know\b", text, re.I) is not None
+        answer = Answer(question, text, abstained=declined, passages=passages, engine="tutorial-llm", short_answer=text)
+        answer.standalone_question = question
+        answer.timings_ms = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
+                             "first_token": ((first[0] if first else done) - started) * 1000}
         return answer
 
 
@@ -728,6 +786,7 @@ def load_report(path: Path) -> dict[str, Any]:
 def build_report(
     *, dataset: str, command: str, settings: dict[str, Any], project: EvalResult, peer: EvalResult | None = None,
     peer_info: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None, baseline_path: str | None = None,
+    peer_name: str = PeerBaseline.name, peer_description: str = PEER_DESCRIPTION,
 ) -> dict[str, Any]:
     from datetime import UTC, datetime
 
@@ -737,7 +796,7 @@ def build_report(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": settings,
         "totals": project.totals,
-        "peer": {"name": PeerBaseline.name, "description": PEER_DESCRIPTION, "info": peer_info or {}, "totals": peer.totals} if peer else None,
+        "peer": {"name": peer_name, "description": peer_description, "info": peer_info or {}, "totals": peer.totals} if peer else None,
         "ratios": ratios(project.totals, peer.totals) if peer else None,
         "baseline": {"path": baseline_path, "totals": baseline["totals"], "deltas": deltas(project.totals, baseline["totals"])} if baseline else None,
         "abstention_sweep": abstention_sweep(project.rows) if any(r.get("best_relevance") is not None for r in project.rows) else None,

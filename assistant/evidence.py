@@ -109,3 +109,45 @@ def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder
 def idf_weights(document_frequency: Mapping[str, int], documents: int) -> TermWeights:
     """BM25's IDF over ``documents`` chunks, merged over terms that share a stem."""
     return TermWeights(document_frequency, documents)
+
+
+SUPPORT_BAR = 0.5  # an answer sentence scoring below this against what it cites is marked unsupported
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def claim_similarity(embedder: Embedder, weights: Callable[[str], float]) -> Callable[[str, list[str]], list[float]]:
+    """How well each candidate sentence supports a claim (an answer sentence), on the support scale:
+    IDF-weighted coverage of the claim's terms and dense similarity, as ``support_scores`` weighs them."""
+    import numpy as np
+
+    cache: dict[tuple[str, tuple[str, ...]], list[float]] = {}  # a sentence is checked against a passage more than once
+
+    def similarity(claim: str, candidates: list[str]) -> list[float]:
+        key = (claim, tuple(candidates))
+        if not candidates:
+            return []
+        if key not in cache:
+            vectors = np.asarray(embedder.embed_documents([claim, *candidates]), dtype=np.float32)
+            dense = vectors[1:] @ vectors[0]
+            cache[key] = [(1 - DENSE_WEIGHT) * weighted_coverage(claim, text, weights) + DENSE_WEIGHT * max(0.0, float(d)) for text, d in zip(candidates, dense)]
+        return cache[key]
+
+    return similarity
+
+
+def mentions(phrase: str, texts: list[str]) -> float:
+    """Share of a short phrase's words that occur in ``texts`` (a word matches one that shares its
+    first five letters, "Europe" / "European"; number words match digits; a missing number scores 0):
+    is a short answer there?"""
+
+    def key(word: str) -> str:
+        word = _NUMBER_WORDS.get(word, word)
+        return word if word.isdigit() else word[:5]
+
+    wanted = {key(w) for w in tokenize(phrase)} or {key(w) for w in re.findall(r"\w+", phrase.lower())}
+    if not wanted:
+        return 0.0
+    present = {key(w) for text in texts for w in re.findall(r"\w+", text.lower())}
+    if any(w.isdigit() and w not in present for w in wanted):
+        return 0.0  # a number is the answer's point: "$40 billion" is not "$13 billion"
+    return len(wanted & present) / len(wanted)

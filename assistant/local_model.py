@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ class LlamaCppChatModel(BaseChatModel):
     def from_path(cls, path: Path, temperature: float = 0.0, n_ctx: int = 4096) -> LlamaCppChatModel:
         from llama_cpp import Llama
 
-        return cls(llama=Llama(model_path=str(path), n_ctx=n_ctx, verbose=False), temperature=temperature)
+        # llama-cpp-python defaults to half the cores; prompt processing (the passages) is the cost here.
+        threads = max(1, os.cpu_count() or 1)
+        return cls(llama=Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False), temperature=temperature)
 
     @property
     def _llm_type(self) -> str:

@@ -15,8 +15,9 @@ from .errors import PromptError
 
 # Each prompt file and the exact placeholders the code fills in.
 PLACEHOLDERS: dict[str, frozenset[str]] = {
-    "answer_system": frozenset({"cannot_answer"}),
-    "answer_user": frozenset({"passages", "question"}),
+    "answer_system": frozenset(),
+    "answer_user": frozenset({"passages", "question", "today", "cannot_answer"}),
+    "answer_retry": frozenset({"cannot_answer"}),
     "condense": frozenset({"history", "question"}),
 }
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from .answer_types import Answer, Citation
 from .retrieval import Passage
+from .timeframe import TimeFrame
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,13 +43,35 @@ def print_sources(answer: Answer) -> None:
     out.print("\n[bold]Sources[/]")
     for citation in answer.citations:
         out.print(escape(source_line(citation)))
+    if answer.moved_markers:
+        warning(f"re-cited sentences to the passage that supports them: {', '.join(answer.moved_markers)}")
     if answer.dropped_markers:
         warning(f"removed citation markers that name no shown passage: {', '.join(answer.dropped_markers)}")
 
 
+def print_frame(frame: TimeFrame) -> None:
+    """The publication dates retrieval preferred, one dim line above the answer."""
+    out.print(f"[dim]{escape(frame.describe())}[/dim]")
+
+
+def answer_markup(answer: Answer) -> str:
+    """The answer text, its sentences that what they cite does not support dimmed."""
+    text, cursor, parts = answer.text, 0, []
+    for sentence in sorted((s for s in answer.sentences if not s.supported), key=lambda s: s.start):
+        parts += [escape(text[cursor : sentence.start]), f"[dim]{escape(text[sentence.start : sentence.end])}[/dim]"]
+        cursor = sentence.end
+    return "".join(parts) + escape(text[cursor:])
+
+
 def print_answer(answer: Answer, streamed: bool = False) -> None:
     if not streamed:
-        out.print(escape(answer.text))
+        out.print(answer_markup(answer))
+    else:  # already on screen: name what is unsupported instead
+        for sentence in answer.sentences:
+            if not sentence.supported:
+                out.print(f"[dim](not supported by what it cites: {escape(sentence.text)})[/dim]")
+    if answer.engine == "extractive-fallback":
+        warning("the model gave no answer in words, twice; this is the extractive answer from the passages")
     print_sources(answer)
 
 

@@ -19,13 +19,12 @@ from typing import Any
 
 from .config import Settings
 from .index import Index, article_of, day_number
+from .timeframe import NO_FRAME, TimeFrame, question_frame
 
 RRF_K = 60
 _WORD = re.compile(r"\w+")
-RECENT_DAYS = 7  # a question is about the week before it: no date penalty inside this window
-HALF_LIFE_DAYS = 4  # beyond the window the weight halves every few days...
-OLD_FLOOR = 0.3  # ...down to this; articles dated after the question get it too
-WINDOW_DAYS = 2 * RECENT_DAYS  # the extra candidate lists look this far back from the question
+WINDOW_LEAD_DAYS = 7  # the extra candidate lists start this long before the frame (news of an event may lead it)
+AS_OF_DAYS = 7  # a user's explicit --as-of with no time in the question: the week before it
 WEIGHTS = {"dense": 1.5, "bm25": 0.5, "fused": 0.2}  # query-term coverage measured no gain: dropped
 ARTICLE_BONUS = 0.1  # times the scores of the article's next two chunks (0.2 helped RealTime QA, hurt the seed set)
 TEXT_READ = 40  # best-scored chunks whose text is read: de-duplication and the per-article cap skip many
@@ -49,13 +48,33 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class DatePreference:
+    """How strongly a time frame is preferred: weight 1 inside it, halving every ``half_life_days``
+    outside it down to ``floor``. Articles published after the as-of date (a day of slack) get the floor."""
+
+    half_life_days: float
+    floor: float
+
+
+# Parameters of the design, measured on RealTime QA dev in its several shapes (eval/reports/realtimeqa-ablation.md).
+FRAME_PREFERENCE = DatePreference(half_life_days=4, floor=0.3)
+
+
+@dataclass(frozen=True)
 class Filters:
-    """Hard filters (Chroma metadata / sidecar mask) and the soft date preference."""
+    """Hard filters (Chroma metadata / sidecar mask) and what the soft date preference reads.
+
+    ``as_of`` is when the question is asked (default today; ``explicit_as_of`` when the user set it);
+    ``frame`` is a time frame given from outside (a chat follow-up inherits the previous one), else
+    read from the question (``frame_for``).
+    """
 
     since: date | None = None
     until: date | None = None
     source: str | None = None
     as_of: date | None = None
+    explicit_as_of: bool = False
+    frame: TimeFrame | None = None
 
     def day_range(self) -> tuple[int | None, int | None]:
         """since/until as day numbers (None where open)."""
@@ -77,16 +96,33 @@ class Filters:
         return _and(*clauses)
 
 
-def recency_weight(published_day: int, as_of_day: int) -> float:
-    """Prefer articles from the days just before the question; older ones fade, later ones are unlikely."""
-    if published_day < 0 or as_of_day < 0:
+def frame_for(question: str, filters: Filters) -> TimeFrame:
+    """The time frame to prefer: given, else the question's words, else --since/--until, else a user's
+    --as-of (the week before it), else none (only what was published after the as-of date is demoted)."""
+    if filters.frame is not None:
+        return filters.frame
+    as_of = filters.as_of or date.today()
+    found = question_frame(question, as_of)
+    if found is not None:
+        return found
+    if filters.since or filters.until:
+        return TimeFrame(filters.since or date(1970, 1, 1), min(filters.until or as_of, as_of), "flags")
+    if filters.explicit_as_of:
+        return TimeFrame(as_of - timedelta(days=AS_OF_DAYS), as_of, "as_of")
+    return NO_FRAME
+
+
+def date_weight(published_day: int, frame: TimeFrame, as_of_day: int, preference: DatePreference = FRAME_PREFERENCE) -> float:
+    """The soft date preference for an article published on ``published_day`` (days since 1970)."""
+    if published_day < 0:  # undated articles are not penalised
         return 1.0
-    age = as_of_day - published_day
-    if age < -1:  # published after the question was asked (a day of slack for time zones)
-        return OLD_FLOOR
-    if age <= RECENT_DAYS:
+    if published_day > as_of_day + 1:  # published after the question was asked (a day of slack for time zones)
+        return preference.floor
+    if frame.source == "none":
         return 1.0
-    return max(OLD_FLOOR, 0.5 ** ((age - RECENT_DAYS) / HALF_LIFE_DAYS))
+    first, last = day_number(frame.start.isoformat()), day_number(frame.end.isoformat()) + 1  # +1: next-day publication
+    distance = first - published_day if published_day < first else published_day - last
+    return 1.0 if distance <= 0 else max(preference.floor, 0.5 ** (distance / preference.half_life_days))
 
 
 def _passage(chunk_id: str, text: str, meta: dict[str, Any], **scores: float) -> Passage:
@@ -159,7 +195,8 @@ class Retriever:
         k = k or self.settings.k
         filters = filters or Filters()
         n = self.settings.candidates
-        window = self._window(filters) if self.settings.recency else None
+        frame = frame_for(question, filters) if self.settings.recency else NO_FRAME
+        window = self._window(frame, filters)
         days = self.sidecar.days_by_id() if self.settings.recency and self.sidecar.exists() else None
         # BM25 before the question's embedding: on a cold start the model may still be loading.
         bm25 = self.sidecar.scores(question) if self.settings.hybrid and self.sidecar.exists() else None
@@ -178,18 +215,18 @@ class Retriever:
             ranked_lists.append([chunk_id for chunk_id, _ in recent_lexical])
         fused = _fuse(ranked_lists)
         similarity = self._similarities(fused, dict(dense), query_vector)
-        scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters)
+        scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, frame)
         # Only now is any text read (a round trip that grows with the number of chunks asked for).
         ranked = sorted(scores, key=lambda c: -scores[c])[: max(TEXT_READ, 4 * k)]
         passages = self._materialise(ranked, scores, similarity, dict(lexical))
         return diversify(passages, k, self.settings.per_article, self.settings.dedupe)
 
     @staticmethod
-    def _window(filters: Filters) -> Filters | None:
-        """The days before the question (within any explicit since/until/source), for the extra candidate lists."""
-        if filters.as_of is None:
+    def _window(frame: TimeFrame, filters: Filters) -> Filters | None:
+        """The frame's days, from a week before it (within any explicit since/until/source), for the extra candidate lists."""
+        if frame.source == "none":
             return None
-        first, last = filters.as_of - timedelta(days=WINDOW_DAYS), filters.as_of + timedelta(days=1)
+        first, last = frame.start - timedelta(days=WINDOW_LEAD_DAYS), frame.end + timedelta(days=1)
         return Filters(
             since=max(first, filters.since) if filters.since else first,
             until=min(last, filters.until) if filters.until else last,
@@ -219,7 +256,9 @@ class Retriever:
 
     # --- second stage ------------------------------------------------------------
 
-    def _second_stage(self, fused: dict[str, float], similarity: dict[str, float], lexical: dict[str, float], days: dict[str, int], filters: Filters) -> dict[str, float]:
+    def _second_stage(
+        self, fused: dict[str, float], similarity: dict[str, float], lexical: dict[str, float], days: dict[str, int], filters: Filters, frame: TimeFrame
+    ) -> dict[str, float]:
         """Scores from what is known without reading any text: similarity, BM25, fused rank, date, article."""
         as_of_day = day_number((filters.as_of or date.today()).isoformat())
         top_bm25 = max(lexical.values(), default=0.0) or 1.0
@@ -229,7 +268,7 @@ class Retriever:
             if self.settings.rerank:
                 score = WEIGHTS["dense"] * similarity.get(chunk_id, 0.0) + WEIGHTS["bm25"] * lexical.get(chunk_id, 0.0) / top_bm25 + WEIGHTS["fused"] * score
             if self.settings.recency:
-                score *= recency_weight(days.get(chunk_id, -1), as_of_day)
+                score *= date_weight(days.get(chunk_id, -1), frame, as_of_day)
             scores[chunk_id] = score
         return aggregate_articles(scores) if self.settings.aggregate else scores
 

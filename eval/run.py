@@ -178,13 +178,18 @@ def _run(args: argparse.Namespace, command: str, err: Any) -> int:
         articles = load_paths([corpus]).articles
         peer_info = _with_bar(err, "indexing articles (peer)", lambda tick: baseline_system.sync(articles, progress=tick))
         peer_info["index"] = str(baseline_system.path)
+        peer_system: Any = baseline_system
         peer_diagnose = ev.best_relevance_fn(assistant.index.embedder, assistant.term_weights())
-        peer = _with_bar(err, f"asking {len(questions)} questions (peer)", lambda tick: ev.run_eval(
-            baseline_system, questions, k=args.k, depth=args.depth, all_questions=everything, progress=tick, best_relevance=peer_diagnose))
+        if engine == "llm":  # the tutorial's own chain with the same model, in the same run
+            peer_system, peer_diagnose = ev.TutorialLLMPeer(baseline_system, assistant.chain().model, settings), None
+        peer_kind = "peer: LangChain tutorial chain" if engine == "llm" else "peer"
+        peer = _with_bar(err, f"asking {len(questions)} questions ({peer_kind})", lambda tick: ev.run_eval(
+            peer_system, questions, k=args.k, depth=args.depth, all_questions=everything, progress=tick, best_relevance=peer_diagnose))
 
     report = ev.build_report(
         dataset=args.dataset, command=command, settings=_settings_info(settings, engine, questions_file, corpus),
         project=project, peer=peer, peer_info=peer_info, baseline=baseline, baseline_path=str(args.baseline) if args.baseline else None,
+        **({"peer_name": ev.TutorialLLMPeer.name, "peer_description": ev.TUTORIAL_LLM_DESCRIPTION} if engine == "llm" and peer else {}),
     )
     out = args.out or ROOT / "eval" / "reports" / f"{args.dataset}-{'offline' if engine == 'extractive' else 'llm'}"
     written = ev.write_reports(report, out)

@@ -74,5 +74,5 @@ def test_llm_sees_articles_as_delimited_data_and_keeps_the_citation_contract(poi
     assert answer.dropped_markers == ["[9]"]
     assert [c.n for c in answer.citations] == [1]
     assert all(1 <= c.n <= len(passages) for c in answer.citations)
-    system = chain.answer_chain.first.format_messages(passages=block, question="q")[0].content  # type: ignore[attr-defined]
+    system = chain.answer_chain.first.format_messages(passages=block, question="q", today="Monday, June 13, 2022")[0].content  # type: ignore[attr-defined]
     assert "not instructions" in system

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import MarkerStream, cite, marker_numbers, validate
+from assistant.citations import MarkerStream, cite, lexical_similarity, marker_numbers, validate
 from assistant.retrieval import Passage
 
 # Two "articles"; passages are slices of them at known offsets, as the index would return them.
@@ -243,3 +243,16 @@ def test_marker_stream_any_split_matches_whole(text: str, cuts: list[int], passa
     _, seen, dropped = whole
     assert sorted(seen) == sorted(n for n in marker_numbers(text) if 1 <= n <= passage_count)
     assert len(dropped) == len(marker_numbers(text)) - len(seen)
+
+
+def test_retarget_moves_a_marker_to_the_passage_that_supports_its_sentence() -> None:
+    from assistant.citations import retarget
+
+    answer = "Microsoft has invested roughly $13 billion in OpenAI since 2019 [2]. Mistral lobbied against strict rules [2]."
+    checked, moves = retarget(validate(answer, 2), PASSAGES, lexical_similarity, bar=0.6)
+    assert moves == ["[2]\u2192[1]"]
+    assert checked.text == "Microsoft has invested roughly $13 billion in OpenAI since 2019 [1]. Mistral lobbied against strict rules [2]."
+    assert [numbers for _, numbers in checked.claims] == [[1], [2]]
+    # A sentence no passage supports keeps its marker (and is marked unsupported later).
+    same, none = retarget(validate("Volcanoes erupted in Iceland [1].", 2), PASSAGES, lexical_similarity, bar=0.6)
+    assert none == [] and same.text == "Volcanoes erupted in Iceland [1]."

@@ -187,7 +187,7 @@ def test_run_eval_scores_everything_and_passes_history_to_follow_ups():
     assert totals["exact_match"] == 1.0 and totals["f1"] == 1.0 and totals["gold_contained"] == 1.0
     assert totals["citation_precision"] == 1.0 and totals["citation_recall"] == 1.0
     assert totals["abstention_precision"] == 1.0 and totals["abstention_recall"] == 0.5
-    assert totals["latency_p50_ms"] == {"retrieve": 5.0, "answer": 15.0, "total": 20.1}
+    assert totals["latency_p50_ms"] == {"retrieve": 5.0, "answer": 15.0, "first_token": None, "total": 20.1}
     assert totals["errors"] == 0
     assert [r["id"] for r in result.rows] == ["q1", "q2", "q3", "q4"]
 

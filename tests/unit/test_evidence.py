@@ -8,7 +8,7 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.evidence import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
-from assistant.retrieval import ARTICLE_BONUS, OLD_FLOOR, Filters, Passage, _and, aggregate_articles, diversify, near_duplicate, recency_weight
+from assistant.retrieval import ARTICLE_BONUS, Filters, Passage, _and, aggregate_articles, diversify, near_duplicate
 
 
 def passage(text: str, article_id: str = "a", title: str = "", chunk: str = "c") -> Passage:
@@ -56,15 +56,6 @@ def test_diversify_caps_passages_per_article_and_tops_up() -> None:
     ranked = [passage("t", "a", chunk="1"), passage("t", "a", chunk="2"), passage("t", "a", chunk="3"), passage("t", "b", chunk="1")]
     assert [p.chunk_id for p in diversify(ranked, 3, 2)] == ["a:1", "a:2", "b:1"]
     assert [p.chunk_id for p in diversify(ranked, 4, 1)] == ["a:1", "b:1", "a:2", "a:3"]
-
-
-def test_recency_prefers_the_days_before_the_question() -> None:
-    assert recency_weight(100, 103) == recency_weight(96, 103) == 1.0  # the week before
-    assert recency_weight(104, 103) == 1.0  # a day of slack for time zones
-    assert 1.0 > recency_weight(94, 103) > recency_weight(90, 103) > recency_weight(60, 103)  # older fades...
-    assert recency_weight(20, 103) == recency_weight(60, 103) == OLD_FLOOR  # ...to a floor
-    assert recency_weight(110, 103) == OLD_FLOOR  # after the question: unlikely to be what it asks about
-    assert recency_weight(-1, 103) == 1.0  # undated articles are not penalised
 
 
 def test_article_aggregation_adds_a_share_of_the_next_two_chunks_of_the_same_article() -> None:

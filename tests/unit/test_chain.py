@@ -1,0 +1,131 @@
+"""The LLM answer path with a scripted fake chat model: the reply's form, validation before it is
+shown (retry, extractive fallback), the short answer, and per-sentence support."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant.answer_types import CANNOT_ANSWER
+from assistant.chain import LLMChain, has_answer_words, short_answer
+from assistant.config import Settings
+from assistant.retrieval import Passage
+
+QUESTION = "How much has Microsoft invested in OpenAI?"
+TEXT_A = "Microsoft has invested roughly $13 billion in OpenAI since 2019. The partnership powers Copilot."
+TEXT_B = "Mistral AI was founded in Paris in 2023 by former Google and Meta researchers."
+PASSAGES = [
+    Passage("a:h:0-95", "a", "Microsoft and OpenAI", "bloomberg", "", "2024-02-26", 0, len(TEXT_A), TEXT_A),
+    Passage("b:h:0-78", "b", "Mistral AI", "bloomberg", "", "2024-02-26", 0, len(TEXT_B), TEXT_B),
+]
+
+
+class Recording(GenericFakeChatModel):
+    """A scripted model that also records the messages it was sent."""
+
+    sent: list = []
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+        self.sent.append(messages)
+        yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def chain_with(embedder, *replies: str) -> tuple[LLMChain, Recording]:  # type: ignore[no-untyped-def]
+    model = Recording(messages=iter([AIMessage(content=r) for r in replies]), sent=[])
+    settings = Settings(model="fake", base_url="http://127.0.0.1:9/v1", min_relevance=0.0)
+    return LLMChain(settings, embedder, model=model), model
+
+
+def ask(chain: LLMChain, question: str = QUESTION):  # type: ignore[no-untyped-def]
+    shown: list[str] = []
+    answer = chain.answer(question, question, PASSAGES, [], on_token=shown.append, today=date(2024, 2, 27))
+    return answer, "".join(shown)
+
+
+def test_short_answer_first_then_cited_support(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, model = chain_with(embedder, "$13 billion\nMicrosoft has invested roughly $13 billion in OpenAI since 2019 [1].")
+    answer, shown = ask(chain)
+    assert answer.engine == "llm" and not answer.abstained
+    assert answer.short_answer == "$13 billion"
+    assert [c.n for c in answer.citations] == [1]
+    assert answer.citations[0].quote == "Microsoft has invested roughly $13 billion in OpenAI since 2019."
+    assert [s.supported for s in answer.sentences] == [True, True]
+    assert shown == answer.text
+    prompt = "\n".join(str(m.content) for m in model.sent[0])
+    assert "Today is Tuesday, February 27, 2024." in prompt
+    assert 'title="Microsoft and OpenAI" date="2024-02-26"' in prompt
+
+
+def test_a_bare_marker_gets_one_corrective_retry_and_is_never_shown(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, model = chain_with(embedder, "[2]", "$13 billion\nMicrosoft invested roughly $13 billion in OpenAI [1].")
+    answer, shown = ask(chain)
+    assert len(model.sent) == 2, "one retry"
+    assert model.sent[1][-2].content == "[2]" and "did not answer the question in words" in model.sent[1][-1].content
+    assert answer.engine == "llm" and answer.short_answer == "$13 billion"
+    assert not shown.startswith("[2]"), "the wordless first reply is held back"
+
+
+def test_twice_without_words_falls_back_to_the_extractive_answer(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, model = chain_with(embedder, "[1]", f"  {QUESTION} [1]")
+    answer, shown = ask(chain)
+    assert len(model.sent) == 2
+    assert answer.engine == "extractive-fallback"
+    assert answer.text.strip() and not answer.abstained and answer.citations
+    assert answer.to_json()["engine"] == "extractive-fallback"
+    assert "$13 billion" in shown, "the fallback answer is what the user sees"
+
+
+def test_unsupported_sentence_is_marked(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, _ = chain_with(embedder, "$13 billion\nMicrosoft invested $13 billion in OpenAI [1]. Volcanic eruptions disrupted Icelandic fisheries [2].")
+    answer, _ = ask(chain)
+    flags = {s.text: s.supported for s in answer.sentences}
+    assert flags["Microsoft invested $13 billion in OpenAI."] is True
+    assert flags["Volcanic eruptions disrupted Icelandic fisheries."] is False
+    data = answer.to_json()
+    assert [s["supported"] for s in data["sentences"]] == [True, True, False]
+    start, end = data["sentences"][2]["start"], data["sentences"][2]["end"]
+    assert data["answer"][start:end] == "Volcanic eruptions disrupted Icelandic fisheries [2]."
+
+
+def test_a_short_answer_that_no_cited_passage_mentions_is_unsupported(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, _ = chain_with(embedder, "$40 billion\nMicrosoft has invested roughly $13 billion in OpenAI since 2019 [1].")
+    answer, _ = ask(chain)
+    assert answer.sentences[0].text == "$40 billion" and not answer.sentences[0].supported
+
+
+def test_the_sentinel_is_an_abstention(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, _ = chain_with(embedder, CANNOT_ANSWER)
+    answer, _ = ask(chain, "Who won the 1998 World Cup?")
+    assert answer.abstained and answer.text == CANNOT_ANSWER and answer.short_answer == ""
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "expected"),
+    [
+        ("[2]", QUESTION, False),
+        ("  [1][2] . ", QUESTION, False),
+        (f"{QUESTION} [1]", QUESTION, False),
+        ("Answer: [1]", QUESTION, False),
+        ("$13 billion [1]", QUESTION, True),
+        ("Paris", QUESTION, True),
+    ],
+)
+def test_has_answer_words(reply: str, question: str, expected: bool) -> None:
+    assert has_answer_words(reply, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Europe\nThe EU will require a common charger [1].", "Europe"),
+        ("Answer: Dartmouth College [2]\nDartmouth will eliminate loans [2].", "Dartmouth College"),
+        ("**Short answer:** 6 months.", "6 months"),
+        ("Microsoft invested $13 billion in OpenAI [1]. It powers Copilot [1].", "Microsoft invested $13 billion in OpenAI"),
+        ("[1]", ""),
+    ],
+)
+def test_short_answer(text: str, expected: str) -> None:
+    assert short_answer(text) == expected
