@@ -62,13 +62,19 @@ class Settings(BaseSettings):
 
     # --- retrieval ---
     k: int = Field(5, ge=1, le=50, description="Passages shown to the answerer.")
-    candidates: int = Field(40, ge=1, le=500, description="Candidates fetched per retriever before fusion and reranking.")
+    candidates: int = Field(80, ge=1, le=500, description="Candidates fetched per retriever before fusion and reranking.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval (off: dense only).")
     dedupe: bool = Field(True, description="Collapse near-identical passages (syndicated copies).")
     rerank: bool = Field(True, description="Second-stage ranking of the fused candidates (dense, BM25, query-term coverage).")
     aggregate: bool = Field(True, description="Boost passages whose article matches in several chunks.")
     per_article: int = Field(1, ge=1, le=50, description="Passages per article among the k before a second one of any article is shown (more articles, more evidence).")
-    recency: bool = Field(True, description="Prefer articles published on or shortly before the question's date (and fetch candidates from the two weeks before it).")
+    recency: bool = Field(True, description="Prefer articles from the question's time frame (its time words, --since/--until or --as-of), and fetch candidates from it.")
+    date_half_life_days: float = Field(4.0, gt=0, description="Outside the time frame an article's weight halves every this many days of distance from it (retrieval.DatePreference)...")
+    date_shoulder: float = Field(0.7, ge=0, le=1, description="...but stays at least this, halving only every date_long_half_life_days...")
+    date_long_half_life_days: float = Field(180.0, gt=0, description="...(the same story weeks away stays findable when the frame is wrong)...")
+    date_floor: float = Field(0.3, ge=0, le=1, description="...and never below this floor; articles published after the as-of date get the floor.")
+    strip_time_words: bool = Field(True, description="Search without the time words the frame was read from ('this week').")
+    recent_ratio: float = Field(0.85, ge=0, le=1.01, description="With no time frame, prefer the week before the as-of date only if its best candidate scores this share of the best overall (above 1: never).")
     min_relevance: float = Field(0.35, ge=0.0, le=1.0, description="Below this support (evidence.support_scores) of the best sentence the assistant abstains; 0.35 measured best on the seed set (eval/reports).")
 
     # --- answering (LLM) ---

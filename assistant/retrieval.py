@@ -19,7 +19,7 @@ from typing import Any
 
 from .config import Settings
 from .index import Index, article_of, day_number
-from .timeframe import NO_FRAME, TimeFrame, question_frame
+from .timeframe import NO_FRAME, TimeFrame, question_frame, without_time_words
 
 RRF_K = 60
 _WORD = re.compile(r"\w+")
@@ -49,15 +49,23 @@ class Passage:
 
 @dataclass(frozen=True)
 class DatePreference:
-    """How strongly a time frame is preferred: weight 1 inside it, halving every ``half_life_days``
-    outside it down to ``floor``. Articles published after the as-of date (a day of slack) get the floor."""
+    """How strongly a time frame is preferred, by an article's distance in days from it.
 
-    half_life_days: float
-    floor: float
+    Weight 1 inside the frame; outside, the larger of a steep decay (halving every ``half_life_days``:
+    the days around the frame), a gentle one from ``shoulder`` (halving every ``long_half_life_days``:
+    the same story weeks or months away stays findable when the frame is wrong) and ``floor`` (years
+    away). Articles published after the as-of date (a day of slack) get the floor.
+    """
 
+    half_life_days: float = 4.0
+    shoulder: float = 0.7
+    long_half_life_days: float = 180.0
+    floor: float = 0.3
 
-# Parameters of the design, measured on RealTime QA dev in its several shapes (eval/reports/realtimeqa-ablation.md).
-FRAME_PREFERENCE = DatePreference(half_life_days=4, floor=0.3)
+    def weight(self, distance: int) -> float:
+        if distance <= 0:
+            return 1.0
+        return max(self.floor, 0.5 ** (distance / self.half_life_days), self.shoulder * 0.5 ** (distance / self.long_half_life_days))
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ def frame_for(question: str, filters: Filters) -> TimeFrame:
     return NO_FRAME
 
 
-def date_weight(published_day: int, frame: TimeFrame, as_of_day: int, preference: DatePreference = FRAME_PREFERENCE) -> float:
+def date_weight(published_day: int, frame: TimeFrame, as_of_day: int, preference: DatePreference) -> float:
     """The soft date preference for an article published on ``published_day`` (days since 1970)."""
     if published_day < 0:  # undated articles are not penalised
         return 1.0
@@ -121,8 +129,7 @@ def date_weight(published_day: int, frame: TimeFrame, as_of_day: int, preference
     if frame.source == "none":
         return 1.0
     first, last = day_number(frame.start.isoformat()), day_number(frame.end.isoformat()) + 1  # +1: next-day publication
-    distance = first - published_day if published_day < first else published_day - last
-    return 1.0 if distance <= 0 else max(preference.floor, 0.5 ** (distance / preference.half_life_days))
+    return preference.weight(first - published_day if published_day < first else published_day - last)
 
 
 def _passage(chunk_id: str, text: str, meta: dict[str, Any], **scores: float) -> Passage:
@@ -187,16 +194,32 @@ class Retriever:
         self.index = index
         self.settings = settings
         self.chunks = index.chunks()  # the sidecar's snapshot, or Chroma (see Index.chunks)
+        self.preference = DatePreference(settings.date_half_life_days, settings.date_shoulder, settings.date_long_half_life_days, settings.date_floor)
         self.sidecar = index.sidecar
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The top ``k`` passages for ``question`` (see ``ranked``)."""
+        return self.ranked(question, k, filters)[0]
+
+    def ranked(self, question: str, k: int | None = None, filters: Filters | None = None) -> tuple[list[Passage], TimeFrame]:
+        """The top ``k`` passages and the time frame that was preferred.
+
+        A frame named by the question, the flags or an explicit --as-of is always preferred. Without
+        one, the week before the as-of date is preferred only when the candidates found without any
+        date preference say so: the best of them from that week scores at least ``recent_ratio`` of
+        the best of all. A question asked long after its news finds nothing that good in the last week,
+        and is then ranked exactly as with no date preference.
+        """
         import numpy as np
 
         k = k or self.settings.k
         filters = filters or Filters()
         n = self.settings.candidates
         frame = frame_for(question, filters) if self.settings.recency else NO_FRAME
-        window = self._window(frame, filters)
+        if frame.source == "question" and self.settings.strip_time_words:  # the frame has read them; they are not what to match
+            question = without_time_words(question, filters.as_of or date.today()) or question
+        tentative = frame if frame.source != "none" or filters.as_of is None else TimeFrame(filters.as_of - timedelta(days=AS_OF_DAYS), filters.as_of, "as_of")
+        window = self._window(tentative, filters) if self.settings.recency else None
         days = self.sidecar.days_by_id() if self.settings.recency and self.sidecar.exists() else None
         # BM25 before the question's embedding: on a cold start the model may still be loading.
         bm25 = self.sidecar.scores(question) if self.settings.hybrid and self.sidecar.exists() else None
@@ -206,20 +229,39 @@ class Retriever:
         # (Chroma's filtered query costs 40-140 ms on 42k chunks, this one 4 ms).
         dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window and days else n, filters)
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
+        window_lists: list[list[str]] = []
+        recent_lexical: list[tuple[str, float]] = []
         if window is not None and days:
             first, last = window.day_range()
             assert first is not None and last is not None  # a window always has both ends
-            ranked_lists.append([chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n])
             recent_lexical = self._lexical(bm25, n, window)
-            lexical += recent_lexical
-            ranked_lists.append([chunk_id for chunk_id, _ in recent_lexical])
-        fused = _fuse(ranked_lists)
-        similarity = self._similarities(fused, dict(dense), query_vector)
-        scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, frame)
+            window_lists = [[chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n], [chunk_id for chunk_id, _ in recent_lexical]]
+        if frame.source == "none" and window_lists:
+            fused = _fuse(ranked_lists)
+            similarity = self._similarities(fused, dict(dense), query_vector)
+            scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, NO_FRAME)
+            if self._recent_is_competitive(scores, tentative, days or {}):
+                frame = tentative
+        if frame.source != "none":
+            lexical = lexical + recent_lexical
+            fused = _fuse(ranked_lists + window_lists)
+            similarity = self._similarities(fused, dict(dense), query_vector)
+            scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, frame)
+        elif not window_lists:
+            fused = _fuse(ranked_lists)
+            similarity = self._similarities(fused, dict(dense), query_vector)
+            scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, frame)
         # Only now is any text read (a round trip that grows with the number of chunks asked for).
         ranked = sorted(scores, key=lambda c: -scores[c])[: max(TEXT_READ, 4 * k)]
         passages = self._materialise(ranked, scores, similarity, dict(lexical))
-        return diversify(passages, k, self.settings.per_article, self.settings.dedupe)
+        return diversify(passages, k, self.settings.per_article, self.settings.dedupe), frame
+
+    def _recent_is_competitive(self, scores: dict[str, float], week: TimeFrame, days: dict[str, int]) -> bool:
+        """The best candidate published in ``week`` scores at least ``recent_ratio`` of the best of all."""
+        first, last = day_number(week.start.isoformat()), day_number(week.end.isoformat()) + 1
+        best = max(scores.values(), default=0.0)
+        recent = max((score for chunk_id, score in scores.items() if first <= days.get(chunk_id, -1) <= last), default=0.0)
+        return best > 0 and recent >= self.settings.recent_ratio * best
 
     @staticmethod
     def _window(frame: TimeFrame, filters: Filters) -> Filters | None:
@@ -268,7 +310,7 @@ class Retriever:
             if self.settings.rerank:
                 score = WEIGHTS["dense"] * similarity.get(chunk_id, 0.0) + WEIGHTS["bm25"] * lexical.get(chunk_id, 0.0) / top_bm25 + WEIGHTS["fused"] * score
             if self.settings.recency:
-                score *= date_weight(days.get(chunk_id, -1), frame, as_of_day)
+                score *= date_weight(days.get(chunk_id, -1), frame, as_of_day, self.preference)
             scores[chunk_id] = score
         return aggregate_articles(scores) if self.settings.aggregate else scores
 

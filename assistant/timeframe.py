@@ -213,11 +213,28 @@ def question_frame(question: str, as_of: date) -> TimeFrame | None:
     A season's pattern without "last/this/in" or a year ("summer camp") names no time; frames that
     lie wholly after ``as_of`` are dropped (there is nothing to prefer there).
     """
-    if not _ANY.search(question):
+    spans, taken, found = _read(question, as_of)
+    if not spans:
         return None
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    return TimeFrame(start, min(end, as_of + timedelta(days=1)), "question", ", ".join(found))
+
+
+def without_time_words(question: str, as_of: date) -> str:
+    """The question with the time expressions it names removed: what to search for once the frame is known."""
+    _, taken, _ = _read(question, as_of)
+    for start, end in sorted(taken, reverse=True):
+        question = question[:start] + question[end:]
+    return re.sub(r"\s+([?.,!])", r"\1", re.sub(r"\s{2,}", " ", question)).strip()
+
+
+def _read(question: str, as_of: date) -> tuple[list[tuple[date, date]], list[tuple[int, int]], list[str]]:
+    """(date spans, character spans, words) of every time expression in ``question``."""
     spans: list[tuple[date, date]] = []
     taken: list[tuple[int, int]] = []
     found: list[str] = []
+    if not _ANY.search(question):
+        return spans, taken, found
     for pattern, resolve in RULES:
         for m in pattern.finditer(question):
             if any(m.start() < end and start < m.end() for start, end in taken):
@@ -230,7 +247,4 @@ def question_frame(question: str, as_of: date) -> TimeFrame | None:
             spans.append(got)
             taken.append(m.span())
             found.append(m.group().strip())
-    if not spans:
-        return None
-    start, end = min(s for s, _ in spans), max(e for _, e in spans)
-    return TimeFrame(start, min(end, as_of + timedelta(days=1)), "question", ", ".join(found))
+    return spans, taken, found

@@ -8,10 +8,11 @@ from datetime import date
 import pytest
 
 from assistant.index import day_number
-from assistant.retrieval import FRAME_PREFERENCE, Filters, date_weight, frame_for
+from assistant.retrieval import DatePreference, Filters, date_weight, frame_for
 from assistant.timeframe import NO_FRAME, TimeFrame, question_frame, span_text
 
 AS_OF = date(2022, 6, 16)  # a Thursday
+PREFERENCE = DatePreference(half_life_days=4, floor=0.3)
 
 # (question, as-of, expected (start, end) or None for "names no time")
 CASES: list[tuple[str, date, tuple[date, date] | None]] = [
@@ -82,13 +83,13 @@ def test_date_weight_prefers_the_frame_and_demotes_only_the_future_without_one()
     today = day_number(AS_OF.isoformat())
     week = TimeFrame(date(2022, 6, 9), AS_OF, "question")
     inside, day_after, before = today - 3, today + 1, day_number("2022-06-05")
-    assert date_weight(inside, week, today) == date_weight(day_after, week, today) == 1.0
-    assert 1.0 > date_weight(before, week, today) > date_weight(before - 10, week, today) >= FRAME_PREFERENCE.floor
-    assert date_weight(today + 5, week, today) == FRAME_PREFERENCE.floor  # after the question was asked
-    assert date_weight(-1, week, today) == 1.0  # undated
+    assert date_weight(inside, week, today, PREFERENCE) == date_weight(day_after, week, today, PREFERENCE) == 1.0
+    assert 1.0 > date_weight(before, week, today, PREFERENCE) > date_weight(before - 10, week, today, PREFERENCE) >= PREFERENCE.floor
+    assert date_weight(today + 5, week, today, PREFERENCE) == PREFERENCE.floor  # after the question was asked
+    assert date_weight(-1, week, today, PREFERENCE) == 1.0  # undated
     # No frame: every date up to the as-of date weighs the same; only what came after it is demoted.
-    assert date_weight(today - 300, NO_FRAME, today) == date_weight(today, NO_FRAME, today) == 1.0
-    assert date_weight(today + 5, NO_FRAME, today) == FRAME_PREFERENCE.floor
+    assert date_weight(today - 300, NO_FRAME, today, PREFERENCE) == date_weight(today, NO_FRAME, today, PREFERENCE) == 1.0
+    assert date_weight(today + 5, NO_FRAME, today, PREFERENCE) == PREFERENCE.floor
 
 
 def test_descriptions() -> None:
