@@ -14,22 +14,28 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from .answer_types import CANNOT_ANSWER, Answer, SentenceCheck
+from .bm25 import tokenize
 from .chunking import split_sentences
-from .citations import MARKER, MarkerStream, check_sentences, citations_for, retarget, terms, validate
+from .citations import MARKER, MarkerStream, Validated, check_sentences, citations_for, retarget, terms, validate
 from .condense import carry_subject
 from .config import Settings
 from .embeddings import Embedder
-from .evidence import SUPPORT_BAR, TermWeights, claim_similarity, mentions
+from .evidence import SUPPORT_BAR, TermWeights, claim_similarity, mentions, support_scores
 from .llm import make_chat_model, stream_text, with_retries
 from .prompts import load_prompt
 from .retrieval import Passage
+
+if TYPE_CHECKING:
+    from .extractive import Candidate
 
 HISTORY_TURNS = 4  # earlier turns given to the condense prompt
 _LABEL = re.compile(r"^\s*(?:\*\*)?(?:short answer|answer|line 1|first line)\s*[:\-]\s*(?:\*\*)?\s*", re.I)
@@ -72,6 +78,52 @@ def short_answer(text: str) -> str:
     spans = split_sentences(first)
     first = first[spans[0][0] : spans[0][1]] if spans else first
     return first.strip().rstrip(".").strip()
+
+
+def answer_span(line: str, question: str) -> str:
+    """The answer inside a first line that restates the question ("The Colorado Avalanche won the 2022
+    NHL Stanley Cup Finals" for "Which team won the 2022 NHL Stanley Cup Finals?" → "Colorado Avalanche"):
+    the first run of its words that are neither the question's nor stop words. A line that mostly does
+    not restate the question is returned whole."""
+    words = line.split()
+    asked = terms(question)
+    content = [w for w in words if tokenize(w)]
+    restated = [w for w in content if terms(w) <= asked]
+    if len(words) < 5 or len(restated) < max(2, len(content) / 2):
+        return line
+    run: list[str] = []
+    for word in words:
+        bare = word.strip(".,;:!?\"'()\u201c\u201d\u2018\u2019")
+        if bare and tokenize(bare) and not terms(bare) <= asked:
+            run.append(bare if not run else word.rstrip(".,;:!?"))
+        elif run and (not tokenize(bare) and bare.lower() in ("of", "and", "de", "the", "&") and word is not words[-1]):
+            run.append(word)  # "Bank of America", "Bed Bath & Beyond"
+        elif run:
+            break
+    while run and not tokenize(run[-1]):
+        run.pop()
+    return " ".join(run) or line
+
+
+def trim_passages(passages: list[Passage], candidates: list[Candidate], support: list[float], sentences: int) -> list[Passage]:
+    """Each passage cut to ``sentences`` consecutive sentences around its best-supported one (by
+    ``support`` of its ``candidates``); still a verbatim slice of its article."""
+    best: dict[int, tuple[float, int]] = {}
+    for candidate, score in zip(candidates, support, strict=True):
+        if score > best.get(candidate.n, (-1.0, 0))[0]:
+            best[candidate.n] = (score, candidate.start - candidate.passage.start)
+    trimmed = []
+    for n, passage in enumerate(passages, start=1):
+        spans = split_sentences(passage.text)
+        if len(spans) <= sentences:
+            trimmed.append(passage)
+            continue
+        at = best.get(n, (0.0, 0))[1]
+        centre = next((i for i, (start, end) in enumerate(spans) if start <= at < end), 0)
+        first = min(max(0, centre - (sentences - 1) // 2), len(spans) - sentences)
+        start, end = spans[first][0], spans[first + sentences - 1][1]
+        trimmed.append(replace(passage, start=passage.start + start, end=passage.start + end, text=passage.text[start:end]))
+    return trimmed
 
 
 def display_date(day: date) -> str:
@@ -136,13 +188,17 @@ class LLMChain:
         weights: Weights | None = None,
         today: date | None = None,
     ) -> Answer:
-        from .extractive import answer_extractively, best_relevance
+        from .extractive import SENTENCE_BUDGET, answer_extractively, candidate_sentences
 
         started = time.perf_counter()
-        if not passages or best_relevance(standalone, passages, self.embedder, weights) < self.settings.min_relevance:
+        candidates = candidate_sentences(passages)
+        support = support_scores(standalone, [(c.text, c.passage) for c in candidates], self.embedder, weights or TermWeights.uniform(), SENTENCE_BUDGET)
+        if not passages or max(support, default=0.0) < self.settings.min_relevance:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
+        if self.settings.passage_sentences:  # the prompt is the cost on a CPU: show the model what matters
+            passages = trim_passages(passages, candidates, support, self.settings.passage_sentences)
         inputs = {"passages": format_passages(passages), "question": standalone, "today": display_date(today or date.today())}
         gate = WordGate(on_token)
         raw = self._reply(self.answer_chain, inputs, len(passages), gate)
@@ -158,22 +214,39 @@ class LLMChain:
             gate.feed(fallback.text)
             fallback.timings_ms = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
             return fallback
-        return self._cited(question, raw, passages, weights, timings)
+        return self._cited(question, standalone, raw, passages, weights, timings)
 
-    def _cited(self, question: str, raw: str, passages: list[Passage], weights: Weights | None, timings: dict[str, float]) -> Answer:
-        """Citations for the reply's markers, and each sentence's support by what it cites."""
+    def _cited(self, question: str, standalone: str, raw: str, passages: list[Passage], weights: Weights | None, timings: dict[str, float]) -> Answer:
+        """Citations for the reply's markers, and each sentence's support by what it cites.
+
+        The short-answer line ("Colombia") is scored as the question answered by it, so that its quote
+        is the sentence that answers the question, and it counts as supported only if its words occur
+        in what it cites.
+        """
         similarity = claim_similarity(self.embedder, weights or TermWeights.uniform())
-        checked, moved = retarget(validate(raw, len(passages)), passages, similarity, SUPPORT_BAR)
-        citations = citations_for(checked, passages, similarity)
+        checked = validate(raw, len(passages))
         short = short_answer(checked.text)
-        sentences = check_sentences(checked, citations, passages, similarity, SUPPORT_BAR)
-        if sentences and short and sentences[0].text.rstrip(".") == short:  # the short-answer line: its words must occur in what is cited
-            cited = [passages[n - 1].text for n in (sentences[0].citations or [c.n for c in citations])] or [p.text for p in passages]
-            support = mentions(short, cited)
-            sentences[0] = SentenceCheck(sentences[0].text, sentences[0].start, sentences[0].end, sentences[0].citations, support, support >= SUPPORT_BAR)
+        direct = answer_span(short, standalone)
+
+        def scored(v: Validated) -> Validated:
+            if not v.claims or v.claims[0][0].rstrip(".") != short:
+                return v
+            return replace(v, claims=[(f"{standalone} {short}", v.claims[0][1]), *v.claims[1:]])
+
+        moved_to, moved = retarget(scored(checked), passages, similarity, SUPPORT_BAR)
+        if moved:
+            checked = validate(moved_to.text, len(passages))
+            checked.dropped = moved_to.dropped
+        citations = citations_for(scored(checked), passages, similarity)
+        sentences = check_sentences(scored(checked), citations, passages, similarity, SUPPORT_BAR)
+        if sentences and scored(checked) is not checked:  # the short-answer line, as written, checked by its words
+            first = sentences[0]
+            quotes = [c.quote for c in citations if c.n in first.citations] or [c.quote for c in citations] or [p.text for p in passages]
+            support = mentions(short, quotes)
+            sentences[0] = SentenceCheck(checked.claims[0][0], first.start, first.end, first.citations, support, support >= SUPPORT_BAR)
         return Answer(
             question, checked.text, abstained=False, citations=citations, passages=passages, dropped_markers=checked.dropped,
-            moved_markers=moved, engine="llm", timings_ms=timings, short_answer=short, sentences=sentences,
+            moved_markers=moved, engine="llm", timings_ms=timings, short_answer=direct, sentences=sentences,
         )
 
     def _reply(self, chain: object, inputs: dict[str, str], passage_count: int, gate: WordGate) -> str:

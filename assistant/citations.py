@@ -168,26 +168,28 @@ def check_sentences(checked: Validated, citations: list[Citation], passages: lis
 
 
 def retarget(checked: Validated, passages: list[Passage], similarity: Similarity, bar: float) -> tuple[Validated, list[str]]:
-    """Move a sentence's markers to the shown passage that supports it when the passages it names do not.
+    """Each cited sentence cites the best-ranked shown passage that supports it.
 
-    Small models often cite the wrong number ("… in Barcelona [2]" when passage 1 says it). A sentence
-    whose cited passages all score below ``bar`` by ``similarity`` is re-cited to the best-supporting
-    passage if that one clears the bar; returns the re-validated answer and the moves ("[2]→[1]").
+    Small models often cite the wrong number ("… in Barcelona [2]" when passage 1 says it), or a
+    lower-ranked passage when the best-ranked one says the same. A sentence's markers are replaced by
+    the best-ranked passage whose support by ``similarity`` clears ``bar``; a sentence no passage
+    supports keeps its markers (and is marked unsupported). Returns the re-validated answer and the
+    moves ("[2]→[1]").
     """
     text, moves, offset = checked.text, [], 0
     for (claim, numbers), (start, end) in zip(checked.claims, checked.spans, strict=True):
-        if not numbers or max(best_quote(claim, passages[n - 1], similarity)[3] for n in numbers) >= bar:
+        if not numbers:
             continue
-        score, best = max((best_quote(claim, p, similarity)[3], n) for n, p in enumerate(passages, start=1))
-        if score < bar:
+        target = next((n for n, p in enumerate(passages, start=1) if best_quote(claim, p, similarity)[3] >= bar), None)
+        if target is None or numbers == [target]:
             continue
         sentence = text[start + offset : end + offset]
         first = MARKER.search(sentence)
         assert first is not None  # the claim has markers
-        rewritten = sentence[: first.start()] + f"[{best}]" + MARKER.sub("", sentence[first.end():])
+        rewritten = sentence[: first.start()] + f"[{target}]" + MARKER.sub("", sentence[first.end():])
         text = text[: start + offset] + rewritten + text[end + offset :]
         offset += len(rewritten) - len(sentence)
-        moves.append(f"{''.join(f'[{n}]' for n in numbers)}\u2192[{best}]")
+        moves.append(f"{''.join(f'[{n}]' for n in numbers)}\u2192[{target}]")
     if not moves:
         return checked, []
     again = validate(text, len(passages))

@@ -264,3 +264,18 @@ def test_status_plain(index_dir: Path) -> None:
 def test_status_without_index_is_one_line_error(tmp_path: Path) -> None:
     result = run("status", "--index", tmp_path / "missing")
     assert_one_line_error(result, exit_code=3)
+
+
+def test_ask_says_which_time_frame_it_used(index_dir: Path) -> None:
+    question = "What did Microsoft announce this week?"
+    plain = run("ask", "--index", index_dir, "--as-of", "2024-02-28", question)
+    assert plain.exit_code == 0, plain.output
+    assert plain.stdout.splitlines()[0].startswith("Articles from 21\u201328 February 2024")
+    data = json.loads(run("ask", "--json", "--index", index_dir, "--as-of", "2024-02-28", question).stdout)
+    assert data["time_frame"] == {"start": "2024-02-21", "end": "2024-02-28", "source": "question"}
+    explicit = json.loads(run("ask", "--json", "--index", index_dir, "--as-of", "2024-02-28", MICROSOFT_QUESTION).stdout)
+    assert explicit["time_frame"]["source"] == "as_of"
+    flags = json.loads(run("ask", "--json", "--index", index_dir, "--since", "2024-01-01", MICROSOFT_QUESTION).stdout)
+    assert flags["time_frame"]["source"] == "flags" and flags["time_frame"]["start"] == "2024-01-01"
+    default = json.loads(run("ask", "--json", "--index", index_dir, MICROSOFT_QUESTION).stdout)
+    assert default["time_frame"]["source"] in ("none", "as_of")  # as_of only when the week's articles are the best match

@@ -129,3 +129,19 @@ def test_has_answer_words(reply: str, question: str, expected: bool) -> None:
 )
 def test_short_answer(text: str, expected: str) -> None:
     assert short_answer(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "question", "expected"),
+    [
+        ("The Colorado Avalanche won the 2022 NHL Stanley Cup Finals", "Which team won the 2022 NHL Stanley Cup Finals?", "Colorado Avalanche"),
+        ("The glacier is located in Antarctica", "Where is the glacier located?", "Antarctica"),
+        ("Bed Bath & Beyond is being accused of turning off the AC", "Which company is being accused of turning off the AC in its stores?", "Bed Bath & Beyond"),
+        ("Europe", "Which continent will require a common charger?", "Europe"),
+        ("Mistral said the model is fluent in five languages", "How many tongues can the flagship system handle?", "Mistral said the model is fluent in five languages"),
+    ],
+)
+def test_answer_span_drops_the_restated_question(line: str, question: str, expected: str) -> None:
+    from assistant.chain import answer_span
+
+    assert answer_span(line, question) == expected
