@@ -105,6 +105,15 @@ def answer_span(line: str, question: str) -> str:
     return " ".join(run) or line
 
 
+def supporting_passages(passages: list[Passage], candidates: list[Candidate], support: list[float], ratio: float) -> list[Passage]:
+    """The passages whose best sentence's support is at least ``ratio`` of the best of all, in rank order."""
+    best: dict[int, float] = {}
+    for candidate, score in zip(candidates, support, strict=True):
+        best[candidate.n] = max(best.get(candidate.n, 0.0), score)
+    top = max(best.values(), default=0.0)
+    return [p for n, p in enumerate(passages, start=1) if best.get(n, 0.0) >= ratio * top] or passages
+
+
 def trim_passages(passages: list[Passage], candidates: list[Candidate], support: list[float], sentences: int) -> list[Passage]:
     """Each passage cut to ``sentences`` consecutive sentences around its best-supported one (by
     ``support`` of its ``candidates``); still a verbatim slice of its article."""
@@ -197,7 +206,10 @@ class LLMChain:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
-        if self.settings.passage_sentences:  # the prompt is the cost on a CPU: show the model what matters
+        # The prompt is most of a local model's time: show it the passages that can answer.
+        if self.settings.prompt_support_ratio:
+            passages = supporting_passages(passages, candidates, support, self.settings.prompt_support_ratio)
+        if self.settings.passage_sentences:
             passages = trim_passages(passages, candidates, support, self.settings.passage_sentences)
         inputs = {"passages": format_passages(passages), "question": standalone, "today": display_date(today or date.today())}
         gate = WordGate(on_token)

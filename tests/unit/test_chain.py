@@ -35,7 +35,7 @@ class Recording(GenericFakeChatModel):
 
 def chain_with(embedder, *replies: str) -> tuple[LLMChain, Recording]:  # type: ignore[no-untyped-def]
     model = Recording(messages=iter([AIMessage(content=r) for r in replies]), sent=[])
-    settings = Settings(model="fake", base_url="http://127.0.0.1:9/v1", min_relevance=0.0)
+    settings = Settings(model="fake", base_url="http://127.0.0.1:9/v1", min_relevance=0.0, prompt_support_ratio=0.0)
     return LLMChain(settings, embedder, model=model), model
 
 
@@ -145,3 +145,18 @@ def test_answer_span_drops_the_restated_question(line: str, question: str, expec
     from assistant.chain import answer_span
 
     assert answer_span(line, question) == expected
+
+
+def test_the_model_sees_the_passages_that_can_answer_cut_to_verbatim_windows() -> None:
+    from assistant.chain import supporting_passages, trim_passages
+    from assistant.extractive import candidate_sentences
+
+    long_text = "One filler sentence here. Another filler sentence here. Microsoft invested $13 billion in OpenAI. A closing filler sentence."
+    passages = [Passage("c:h:0-1", "c", "C", "", "", "", 100, 100 + len(long_text), long_text), *PASSAGES]
+    candidates = candidate_sentences(passages)
+    support = [0.9 if "$13 billion" in c.text else 0.2 for c in candidates]
+    kept = supporting_passages(passages, candidates, support, ratio=0.6)
+    assert [p.article_id for p in kept] == ["c", "a"]
+    [trimmed, *_] = trim_passages(passages, candidates, support, sentences=1)
+    assert trimmed.text == "Microsoft invested $13 billion in OpenAI."
+    assert long_text[trimmed.start - 100 : trimmed.end - 100] == trimmed.text, "a window is still a verbatim slice"
