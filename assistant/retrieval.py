@@ -205,9 +205,9 @@ class Retriever:
         """The top ``k`` passages and the time frame that was preferred.
 
         A frame named by the question, the flags or an explicit --as-of is always preferred. Without
-        one, the week before the as-of date is preferred only when the candidates found without any
-        date preference say so: the best of them from that week scores at least ``recent_ratio`` of
-        the best of all. A question asked long after its news finds nothing that good in the last week,
+        one (or with only vague words: "recently", a bare weekday), the week before the as-of date (or
+        the vague frame) is preferred only when the candidates found without any date preference say
+        so: the best of them from it scores at least ``recent_ratio`` of the best of all. A question asked long after its news finds nothing that good in the last week,
         and is then ranked exactly as with no date preference.
         """
         import numpy as np
@@ -236,12 +236,11 @@ class Retriever:
             assert first is not None and last is not None  # a window always has both ends
             recent_lexical = self._lexical(bm25, n, window)
             window_lists = [[chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n], [chunk_id for chunk_id, _ in recent_lexical]]
-        if frame.source == "none" and window_lists:
+        if (frame.source == "none" or not frame.firm) and window_lists:  # a frame the candidates must bear out
             fused = _fuse(ranked_lists)
             similarity = self._similarities(fused, dict(dense), query_vector)
             scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, NO_FRAME)
-            if self._recent_is_competitive(scores, tentative, days or {}):
-                frame = tentative
+            frame = tentative if self._recent_is_competitive(scores, tentative, days or {}) else NO_FRAME
         if frame.source != "none":
             lexical = lexical + recent_lexical
             fused = _fuse(ranked_lists + window_lists)

@@ -48,6 +48,7 @@ class TimeFrame:
     end: date
     source: str  # question | flags | as_of | none ("none": no frame; start/end are unused)
     words: str = ""  # the question's words it was read from
+    firm: bool = True  # False for vague words ("recently", a bare weekday): preferred only if the candidates agree
 
     def describe(self) -> str:
         """One line for the terminal, e.g. "Articles from 13–19 June 2022"."""
@@ -170,7 +171,7 @@ def _rules() -> list[tuple[re.Pattern[str], object]]:
     fixed = {
         "today": lambda d: (d, d), "tonight": lambda d: (d, d),
         "yesterday": lambda d: (d - timedelta(days=1), d),
-        "this week": lambda d: (d - timedelta(days=7), d), "this weekend": lambda d: (d - timedelta(days=(d.weekday() + 2) % 7 or 7), d),
+        "this week": lambda d: (_week_of(d)[0], d), "this weekend": lambda d: (d - timedelta(days=(d.weekday() + 2) % 7 or 7), d),
         "last week": lambda d: (_week_of(d)[0] - timedelta(days=7), _week_of(d)[0] - timedelta(days=1)),
         "last weekend": lambda d: (d - timedelta(days=(d.weekday() + 2) % 7 or 7), d),
         "this month": lambda d: (d.replace(day=1), d),
@@ -205,6 +206,9 @@ def _rules() -> list[tuple[re.Pattern[str], object]]:
 
 
 RULES = _rules()
+# Words that place a question in time only loosely: a weekday without "last"/"this", "recently".
+VAGUE = re.compile(r"(?:on\s+)?(?:" + "|".join(WEEKDAYS) + r")|recent|recently|latest|lately|newly", re.I)
+COMPARISON = re.compile(r"\bthan(?:\s+\w+){0,3}\s*$", re.I)
 
 
 def question_frame(question: str, as_of: date) -> TimeFrame | None:
@@ -217,7 +221,8 @@ def question_frame(question: str, as_of: date) -> TimeFrame | None:
     if not spans:
         return None
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
-    return TimeFrame(start, min(end, as_of + timedelta(days=1)), "question", ", ".join(found))
+    firm = not all(VAGUE.fullmatch(words) for words in found)
+    return TimeFrame(start, min(end, as_of + timedelta(days=1)), "question", ", ".join(found), firm)
 
 
 def without_time_words(question: str, as_of: date) -> str:
@@ -240,6 +245,8 @@ def _read(question: str, as_of: date) -> tuple[list[tuple[date, date]], list[tup
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue  # part of a more specific expression already read
             if pattern is RULES[4][0] and not (m["which"] or m["year"]):
+                continue
+            if COMPARISON.search(question[: m.start()]):  # "higher than they were a year ago": a baseline, not the time asked about
                 continue
             got = resolve(m, as_of)  # type: ignore[operator]
             if got is None or got[0] > as_of:

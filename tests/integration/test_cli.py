@@ -270,9 +270,9 @@ def test_ask_says_which_time_frame_it_used(index_dir: Path) -> None:
     question = "What did Microsoft announce this week?"
     plain = run("ask", "--index", index_dir, "--as-of", "2024-02-28", question)
     assert plain.exit_code == 0, plain.output
-    assert plain.stdout.splitlines()[0].startswith("Articles from 21\u201328 February 2024")
+    assert plain.stdout.splitlines()[0].startswith("Articles from 26\u201328 February 2024")  # Monday to the as-of Wednesday
     data = json.loads(run("ask", "--json", "--index", index_dir, "--as-of", "2024-02-28", question).stdout)
-    assert data["time_frame"] == {"start": "2024-02-21", "end": "2024-02-28", "source": "question"}
+    assert data["time_frame"] == {"start": "2024-02-26", "end": "2024-02-28", "source": "question"}
     explicit = json.loads(run("ask", "--json", "--index", index_dir, "--as-of", "2024-02-28", MICROSOFT_QUESTION).stdout)
     assert explicit["time_frame"]["source"] == "as_of"
     flags = json.loads(run("ask", "--json", "--index", index_dir, "--since", "2024-01-01", MICROSOFT_QUESTION).stdout)
