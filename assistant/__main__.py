@@ -1,3 +1,5 @@
+"""`python -m assistant`: the CLI (cli.py)."""
+
 from .cli import main
 
 main()

@@ -1,4 +1,4 @@
-"""Loaders: files and folders of .txt .md .html .json .jsonl → Article.
+"""Loaders: files and folders of .txt .md .html .json .jsonl → Article (assistant/types.py).
 
 A bad file never stops a run: it becomes a ``Problem`` (path + one-line reason) and the
 rest is still loaded. Out of scope: PDFs, office documents, fetching URLs.
@@ -12,10 +12,11 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from .types import Article, iso_date
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -24,25 +25,6 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 
 # Bigger files are almost always dumps or logs, not articles; embedding one would take an hour.
 MAX_FILE_BYTES = 20_000_000
-
-
-@dataclass(frozen=True)
-class Article:
-    """One article. ``text`` is what offsets refer to; ``origin`` is the file it came from."""
-
-    id: str
-    text: str
-    title: str = ""
-    source: str = ""
-    url: str = ""
-    published: str = ""  # ISO date (YYYY-MM-DD) or ""
-    origin: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        """Hash of everything that ends up in the index: text and metadata."""
-        payload = json.dumps([self.text, self.title, self.source, self.url, self.published])
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -68,25 +50,6 @@ def slug(value: str) -> str:
     """A stable, filesystem- and id-safe form of a name."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-.")
     return cleaned[:120] or hashlib.sha1(value.encode()).hexdigest()[:16]
-
-
-def parse_date(value: Any) -> str:
-    """Normalise '2022/06/15', '2022-06-15', ISO datetimes and epoch seconds to 'YYYY-MM-DD'; '' if unknown."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, (int, float)):
-        try:
-            return datetime.utcfromtimestamp(float(value)).date().isoformat()
-        except (OverflowError, OSError, ValueError):
-            return ""
-    text = str(value).strip()
-    match = re.match(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
-    if not match:
-        return ""
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
-    except ValueError:
-        return ""
 
 
 def iter_files(paths: Iterable[Path], problems: list[Problem]) -> Iterator[Path]:
@@ -185,7 +148,7 @@ def _article_from_object(obj: Any, fallback_id: str, path: Path) -> Article | st
         title=str(obj.get("title") or _first_line_title(text)),
         source=source,
         url=url,
-        published=parse_date(obj.get("published", obj.get("publish_date"))),
+        published=iso_date(obj.get("published", obj.get("publish_date"))),
         origin=os.path.abspath(path),
     )
 

@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from .answer_types import Answer
+from .answer import Answer
 from .engine import Assistant
 from .errors import AssistantError
-from .retrieval import Filters
-from .timeframe import TimeFrame, question_frame
+from .timeframe import question_frame
+from .types import Filters, TimeFrame
 
 HELP = """Commands:
   /sources   show the passages behind the last answer

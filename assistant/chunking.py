@@ -1,4 +1,5 @@
-"""Article → Chunks: sentence-aware packing under a word-piece budget, with offsets.
+"""Article text → Chunks: sentence-aware packing under a word-piece budget, with offsets; and the
+sentence splitter every stage that quotes sentences uses.
 
 Invariant: ``chunk.text == article.text[chunk.start:chunk.end]``. No chunk exceeds the
 token budget, so the embedder (MiniLM reads 256 word pieces) never silently cuts one.
@@ -7,8 +8,9 @@ token budget, so the embedder (MiniLM reads 256 word pieces) never silently cuts
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+
+from .types import Chunk, ChunkId
 
 # For each text, the (start, end) character span of each token. The local embedder passes
 # its real WordPiece offsets; ``approximate_token_spans`` is the fallback for other models.
@@ -22,15 +24,6 @@ _ABBREVIATIONS = {
 # A boundary candidate: terminal punctuation (+ closing quotes/brackets) then whitespace.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)\.$")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    article_id: str
-    start: int
-    end: int
-    text: str
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -96,7 +89,7 @@ def chunk_article(
 ) -> list[Chunk]:
     """Pack sentences into chunks of at most ``max_tokens``; neighbours share ``overlap_sentences``.
 
-    Ids are ``{article_id}:{hash12}:{start}-{end}``: stable for the same content, new when it changes.
+    Ids are ``ChunkId``s: stable for the same content, new when it changes.
     """
     units = _units(text, token_spans, max_tokens)
     chunks: list[Chunk] = []
@@ -108,13 +101,8 @@ def chunk_article(
             j += 1
         j = max(j, i + 1)
         start, end = units[i][0], units[j - 1][1]
-        chunks.append(Chunk(f"{article_id}:{content_hash[:12]}:{start}-{end}", article_id, start, end, text[start:end]))
+        chunks.append(Chunk(str(ChunkId.of(article_id, content_hash, start, end)), article_id, start, end, text[start:end]))
         if j >= len(units):
             break
         i = max(i + 1, j - overlap_sentences)
     return chunks
-
-
-def chunk_many(items: Sequence[tuple[str, str, str]], token_spans: TokenSpans, max_tokens: int, overlap_sentences: int) -> list[list[Chunk]]:
-    """Chunk (article_id, content_hash, text) triples."""
-    return [chunk_article(a, h, t, token_spans, max_tokens, overlap_sentences) for a, h, t in items]

@@ -1,12 +1,16 @@
 """The `assistant` command: parsing and rendering only; the library computes and raises typed errors.
 
 Heavy imports (Chroma, onnxruntime, LangChain) happen inside commands, so `--help` stays fast.
+A known error (AssistantError) is one line on stderr and its exit code; anything else is one line
+too, unless ASSISTANT_DEBUG is set.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,14 +19,14 @@ import typer
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .retrieval import Filters
+    from .types import Filters
 
 app = typer.Typer(
     help="Answers questions about your news articles, every claim cited to a passage. Offline by default.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # a traceback must never print an API key held in a local
-    rich_markup_mode=None,  # plain click help: importing typer.rich_utils (rich.markdown) cost ~150 ms per start
+    rich_markup_mode=None,  # plain click help: importing typer.rich_utils (rich.markdown) slows every start
 )
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory [env: ASSISTANT_INDEX].", show_default=False)]
@@ -30,7 +34,7 @@ ChromaOpt = Annotated[str | None, typer.Option("--chroma-url", help="Chroma serv
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 EmbedOpt = Annotated[str | None, typer.Option("--embedding-model", help="Embedding model [env: ASSISTANT_EMBEDDING_MODEL].", show_default=False)]
 KOpt = Annotated[int | None, typer.Option("--k", help="Passages to retrieve [default: 5].", show_default=False)]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Prefer articles published up to this date (YYYY-MM-DD) [default: today].", show_default=False)]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Answer as if asked on this date (YYYY-MM-DD) [default: today].", show_default=False)]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only articles from this source.", show_default=False)]
 OfflineOpt = Annotated[bool | None, typer.Option("--offline", help="Use the extractive answerer even if a model is configured.", show_default=False)]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Chat model name [env: ASSISTANT_MODEL].", show_default=False)]
@@ -40,17 +44,24 @@ TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds for
 NoStreamOpt = Annotated[bool, typer.Option("--no-stream", help="Print answers at once instead of streaming them.")]
 
 
+@contextmanager
+def failing() -> Iterator[None]:
+    """A known error as one line on stderr and its exit code."""
+    from .errors import AssistantError
+
+    try:
+        yield
+    except AssistantError as exc:
+        from .render import error
+
+        error(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+
+
 def _settings(**flags: Any) -> Settings:
     from .config import load_settings
 
     return load_settings(**flags)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    from .render import error
-
-    error(str(exc))
-    return typer.Exit(getattr(exc, "exit_code", 1))
 
 
 def _parse_date(value: str | None, flag: str) -> date | None:
@@ -64,6 +75,16 @@ def _parse_date(value: str | None, flag: str) -> date | None:
         raise InputError(f"{flag} expects a date like 2024-02-26, got {value!r}") from None
 
 
+def _filters(as_of: str | None, since: str | None, until: str | None, source: str | None) -> Filters:
+    from .types import Filters
+
+    explicit = _parse_date(as_of, "--as-of")
+    return Filters(
+        since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), source=source,
+        as_of=explicit or date.today(), explicit_as_of=explicit is not None,
+    )
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of .txt .md .html .json .jsonl articles.", show_default=False)],
@@ -74,15 +95,16 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Add or update articles in the index (only new or changed ones are embedded)."""
-    from .errors import AssistantError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    try:
+    from .ingest import ingest as run
+    from .render import err, out, print_json, warning
+
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeRemainingColumn())
+    with failing(), Progress(*columns, console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
         settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
-        report = _run_ingest(paths, settings, prune, as_json)
-    except AssistantError as exc:
-        raise _fail(exc) from None
-    from .render import out, print_json, warning
-
+        task = bar.add_task("embed", total=None)
+        report = run(paths, settings, prune=prune, progress=lambda done, total: bar.update(task, completed=done, total=total))
     for problem in report.problems:
         warning(str(problem))
     if as_json:
@@ -97,32 +119,14 @@ def ingest(
         raise typer.Exit(2)  # the rest was ingested, but something given was skipped
 
 
-def _run_ingest(paths: list[Path], settings: Settings, prune: bool, quiet: bool) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from .ingest import ingest as run
-    from .render import err
-
-    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
-        task = bar.add_task("embed", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return run(paths, settings, prune=prune, progress=progress)
-
-
-def _filters(as_of: str | None, since: str | None, until: str | None, source: str | None) -> Filters:
-    from .retrieval import Filters
-
-    explicit = _parse_date(as_of, "--as-of")
-    return Filters(
-        since=_parse_date(since, "--since"),
-        until=_parse_date(until, "--until"),
-        source=source,
-        as_of=explicit or date.today(),
-        explicit_as_of=explicit is not None,
+def _answering_settings(
+    k: int | None, offline: bool | None, model: str | None, base_url: str | None, model_path: Path | None,
+    timeout: float | None, index: Path | None, chroma_url: str | None, embedding_model: str | None,
+) -> Settings:
+    """Settings from the options `ask` and `chat` share."""
+    return _settings(
+        k=k, index=index, chroma_url=chroma_url, embedding_model=embedding_model, offline=offline,
+        model=model, base_url=base_url, model_path=model_path, timeout=timeout,
     )
 
 
@@ -147,13 +151,8 @@ def ask(
     embedding_model: EmbedOpt = None,
 ) -> None:
     """Answer one question with cited passages."""
-    from .errors import AssistantError
-
-    try:
-        settings = _settings(
-            k=k, index=index, chroma_url=chroma_url, embedding_model=embedding_model, offline=offline,
-            model=model, base_url=base_url, model_path=model_path, timeout=timeout,
-        )
+    with failing():
+        settings = _answering_settings(k, offline, model, base_url, model_path, timeout, index, chroma_url, embedding_model)
         filters = _filters(as_of, since, until, source)
         from .engine import Assistant, check_question
 
@@ -164,8 +163,6 @@ def ask(
         stream = settings.uses_llm and not no_stream and not as_json
         on_token = (lambda text: out.print(text, end="", markup=False)) if stream else None
         answer = assistant.ask(question, filters, on_token=on_token, on_frame=None if as_json else print_frame)
-    except AssistantError as exc:
-        raise _fail(exc) from None
     if as_json:
         print_json(answer.to_json())
         return
@@ -192,20 +189,13 @@ def chat(
     embedding_model: EmbedOpt = None,
 ) -> None:
     """Chat about the indexed articles; follow-up questions understand the conversation."""
-    from .errors import AssistantError
-
-    try:
-        settings = _settings(
-            k=k, index=index, chroma_url=chroma_url, embedding_model=embedding_model, offline=offline,
-            model=model, base_url=base_url, model_path=model_path, timeout=timeout,
-        )
+    with failing():
+        settings = _answering_settings(k, offline, model, base_url, model_path, timeout, index, chroma_url, embedding_model)
         filters = _filters(as_of, None, None, source)
         from .chat import ChatSession, run_repl
         from .engine import Assistant
 
         session = ChatSession(Assistant(settings), filters)
-    except AssistantError as exc:
-        raise _fail(exc) from None
     from platformdirs import user_data_dir
 
     run_repl(session, stream=settings.uses_llm and not no_stream, history_file=Path(user_data_dir("assistant", appauthor=False)) / "chat_history")
@@ -214,28 +204,17 @@ def chat(
 @app.command()
 def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model: EmbedOpt = None, as_json: JsonOpt = False) -> None:
     """Show what is indexed: articles, chunks, embedding model, index path and size."""
-    from .errors import AssistantError
-
-    try:
-        settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
-        from .embeddings import make_embedder
-        from .index import Index
-
-        info = Index(settings, make_embedder(settings)).status()
-    except AssistantError as exc:
-        raise _fail(exc) from None
+    with failing():
+        info = _open_index(index, chroma_url, embedding_model).status()
     from .render import human_size, out, print_json
 
     if as_json:
         print_json(vars(info))
         return
-    out.print(f"index           {info.index}")
-    out.print(f"vectors         {info.chroma}")
-    out.print(f"articles        {info.articles}")
-    out.print(f"chunks          {info.chunks}")
-    out.print(f"embedding model {info.embedding_model}")
-    out.print(f"size            {human_size(info.size_bytes)}")
-    out.print(f"sidecar         {'up to date' if info.bm25_fresh else 'stale (run assistant doctor --fix)'}")
+    for label, value in (("index", info.index), ("vectors", info.chroma), ("articles", info.articles), ("chunks", info.chunks),
+                         ("embedding model", info.embedding_model), ("size", human_size(info.size_bytes)),
+                         ("sidecar", "up to date" if info.bm25_fresh else "stale (run assistant doctor --fix)")):
+        out.print(f"{label:<15} {value}")
 
 
 @app.command()
@@ -247,36 +226,29 @@ def doctor(
     as_json: JsonOpt = False,
 ) -> None:
     """Check the index: Chroma, BM25 sidecar and manifest agree; the embedding model matches."""
-    from .errors import AssistantError
+    with failing():
+        from .maintenance import doctor as run
 
-    try:
-        settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
-        from .embeddings import make_embedder
-        from .index import Index
-
-        store = Index(settings, make_embedder(settings))
-        problems = store.check()
-        fixed = False
-        if problems and fix:
-            lock = store.write_lock()
-            try:
-                store.repair()
-            finally:
-                lock.release()
-            problems, fixed = store.check(), True
-    except AssistantError as exc:
-        raise _fail(exc) from None
+        report = run(_open_index(index, chroma_url, embedding_model), fix)
     from .render import out, print_json, warning
 
     if as_json:
-        print_json({"ok": not problems, "problems": problems, "fixed": fixed})
-    elif problems:
-        for problem in problems:
+        print_json({"ok": not report.problems, "problems": report.problems, "fixed": report.fixed})
+    elif report.problems:
+        for problem in report.problems:
             warning(problem)
     else:
-        out.print("index is consistent" + (" (repaired; run 'assistant ingest' again to re-embed dropped articles)" if fixed else ""))
-    if problems:
+        out.print("index is consistent" + (" (repaired; run 'assistant ingest' again to re-embed dropped articles)" if report.fixed else ""))
+    if report.problems:
         raise typer.Exit(6)
+
+
+def _open_index(index: Path | None, chroma_url: str | None, embedding_model: str | None) -> Any:
+    from .embeddings import make_embedder
+    from .store.index import Index
+
+    settings = _settings(index=index, chroma_url=chroma_url, embedding_model=embedding_model)
+    return Index(settings, make_embedder(settings))
 
 
 @app.command(
@@ -285,28 +257,15 @@ def doctor(
     add_help_option=False,
 )
 def eval_command(ctx: typer.Context) -> None:
-    """Run the eval script (same as python eval/run.py; --help lists its options)."""
-    raise typer.Exit(_eval_main()(list(ctx.args), prog="assistant eval"))
-
-
-def _eval_main() -> Any:
-    """eval/run.py's main: packaged into the wheel as assistant/_eval_run.py, or read from the checkout."""
+    """Run the eval script (same as python eval/run.py; --help lists its options; needs the 'eval' extra)."""
     try:
-        from . import _eval_run  # type: ignore[attr-defined]
+        from assistant_eval.cli import main as run
+    except ImportError as exc:
+        from .render import error
 
-        return _eval_run.main
-    except ImportError:
-        import importlib.util
-
-        path = Path(__file__).resolve().parent.parent / "eval" / "run.py"
-        spec = importlib.util.spec_from_file_location("assistant_eval_run", path)
-        if spec is None or spec.loader is None or not path.exists():
-            from .errors import AssistantError
-
-            raise _fail(AssistantError(f"the eval script is missing ({path}); reinstall assistant")) from None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.main
+        error(f"the eval needs the 'eval' extra ({exc.name} is missing): pip install 'assistant[eval]'")
+        raise typer.Exit(2) from None
+    raise typer.Exit(run(list(ctx.args), prog="assistant eval"))
 
 
 def main() -> None:
@@ -330,8 +289,8 @@ def _exit(code: object) -> None:
     """End the process once everything is printed.
 
     Skips the interpreter's teardown when chromadb was never imported (`ask` on a current snapshot):
-    unloading onnxruntime, numpy and the rest cost ~0.2 s of a 1.3 s cold `ask`, and nothing is left
-    to write. Chroma may still have work to finish, so a process that used it exits normally.
+    unloading onnxruntime, numpy and the rest is a noticeable part of a cold `ask`, and nothing is
+    left to write. Chroma may still have work to finish, so a process that used it exits normally.
     """
     if isinstance(code, str):  # sys.exit("message"): click does not, but keep its meaning
         sys.stderr.write(code + "\n")

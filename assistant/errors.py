@@ -1,4 +1,5 @@
-"""Typed errors. Every message says what went wrong and how to fix it; the CLI prints it as one line."""
+"""Typed errors. Every message says what went wrong and how to fix it; the CLI prints it as one line
+and exits with the class's ``exit_code``. The library raises them; it never prints."""
 
 
 class AssistantError(Exception):

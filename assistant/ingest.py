@@ -10,18 +10,20 @@ otherwise. So a re-run embeds only what was not yet stored, and leaves no orphan
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .articles import Article, Problem, load_paths
-from .chunking import Chunk, TokenSpans, approximate_token_spans, chunk_article
+from .articles import Problem, load_paths
+from .chunking import TokenSpans, chunk_article
 from .config import Settings
 from .embeddings import make_embedder
 from .errors import InputError
-from .index import Index, day_number
-from .manifest import Plan
+from .maintenance import reconcile
+from .store.index import Index
+from .store.manifest import Plan
+from .types import Article, Chunk, day_number
 
 MODEL_TOKENS = 254  # MiniLM reads 256 word pieces, two of them [CLS] and [SEP]
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
@@ -96,19 +98,20 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
         index = Index(settings, make_embedder(settings), create=True)
     lock = index.write_lock()
     try:
+        index.begin_write()
         index.manifest.chunking = chunking_signature(settings)
         stored = index.stored_chunks()
-        report.recovered = index.reconcile(stored)
+        report.recovered = reconcile(index, stored)
         plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
         report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), len(plan.unchanged)
         report.chunks_embedded = _embed_and_store(index, settings, plan, stored, progress)
         if plan.removed:
-            index.delete_articles(plan.removed)
+            index.delete([chunk_id for article_id in plan.removed for chunk_id in stored.get(index.manifest.key(article_id), [])])
             for article_id in plan.removed:
                 index.manifest.forget(article_id)
             report.removed = len(plan.removed)
         index.save_manifest()
-        index.refresh_sidecar(writer=True)
+        index.finish_write()
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -117,26 +120,35 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
 
 def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[tuple[str, str], list[str]], progress: Progress | None) -> int:
     """Chunk, embed and write the plan's new and changed articles; returns how many chunks were embedded."""
-    token_spans = getattr(index.embedder, "token_spans", approximate_token_spans)
+    token_spans = index.embedder.token_spans
     chunked = [(a, chunk_article(a.id, a.content_hash, a.text, token_spans, settings.chunk_tokens, settings.chunk_overlap_sentences)) for a in plan.to_embed]
     budget = MODEL_TOKENS - settings.chunk_tokens - 1 if settings.embed_titles else 0  # -1: the newline
     titles = {a.id: clip_title(a.title, token_spans, budget) for a in plan.to_embed}
     wanted = {chunk.id for _, chunks in chunked for chunk in chunks}
-    live = index.live_keys()
+    live = index.manifest.live_keys()
     orphans = {chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids}
     index.delete(sorted(orphans - wanted))  # left by an interrupted run and no longer wanted
-    old_ids = {a.id: stored.get((a.id, index.manifest.articles[a.id].hash[:12]), []) for a in plan.updated}
+    old_ids = {a.id: stored.get(index.manifest.key(a.id), []) for a in plan.updated}
     total = sum(1 for _, chunks in chunked for chunk in chunks if chunk.id not in orphans)
     state = {"done": 0, "total": total}
     if progress:
         progress(0, total)
-    group: list[tuple[Article, list[Chunk]]] = []
-    for position, item in enumerate(chunked):
-        group.append(item)
-        if sum(len(c) for _, c in group) >= settings.commit_chunks or position == len(chunked) - 1:
-            _commit_group(index, group, titles, orphans, old_ids, state, progress)
-            group = []
+    for group in commit_groups(chunked, settings.commit_chunks):
+        _commit_group(index, group, titles, orphans, old_ids, state, progress)
     return total
+
+
+def commit_groups(chunked: list[tuple[Article, list[Any]]], size: int) -> Iterator[list[tuple[Article, list[Any]]]]:
+    """Whole articles with their chunks, in groups of at least ``size`` chunks (the last may be smaller):
+    each group is written and recorded in the manifest together, so an interrupted ingest loses at most one."""
+    group: list[tuple[Article, list[Any]]] = []
+    for item in chunked:
+        group.append(item)
+        if sum(len(chunks) for _, chunks in group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _commit_group(
@@ -150,22 +162,15 @@ def _commit_group(
 ) -> None:
     pairs = [(article, chunk) for article, chunks in group for chunk in chunks if chunk.id not in already_stored]
     texts = [embedded_text(titles[a.id], c) for a, c in pairs]
-    embed_array = getattr(index.embedder, "embed_array", None)
-    if not pairs:
-        vectors: Any = []
-    elif embed_array is not None:
-        start = state["done"]
 
-        def tick(n: int) -> None:
-            state["done"] += n
-            if progress:
-                progress(state["done"], state["total"])
+    def tick(n: int) -> None:
+        state["done"] += n
+        if progress:
+            progress(state["done"], state["total"])
 
-        vectors = embed_array(texts, progress=tick)
-        state["done"] = start + len(pairs)
-    else:
-        vectors = index.embedder.embed_documents(texts)
-        state["done"] += len(pairs)
+    start = state["done"]
+    vectors: Any = index.embedder.embed_array(texts, progress=tick) if pairs else []
+    state["done"] = start + len(pairs)  # identical texts are embedded once: count them all
     if pairs:
         index.upsert([c.id for _, c in pairs], vectors, [c.text for _, c in pairs], [chunk_metadata(a, c) for a, c in pairs])
     for article, chunks in group:

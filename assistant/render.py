@@ -1,4 +1,5 @@
-"""Terminal rendering with rich: answers, sources, passages, summaries. No logic, only presentation."""
+"""Terminal rendering with rich: answers (unsupported sentences dimmed), sources, passages, the time
+frame, errors. No logic, only presentation; the CLI and the REPL call it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from .answer_types import Answer, Citation
-from .retrieval import Passage
-from .timeframe import TimeFrame
+from .answer import Answer, Citation
+from .types import Passage, TimeFrame
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

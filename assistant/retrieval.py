@@ -1,13 +1,15 @@
-"""Hybrid retrieval: dense (the sidecar's snapshot of Chroma, or Chroma) + BM25 sidecar → fusion → second stage → de-duplication, one passage per article first.
+"""Hybrid retrieval: dense + BM25 → fusion → second stage with the time-frame preference →
+de-duplication, one passage per article first.
 
 Every stage is switchable from Settings (hybrid, rerank, recency, aggregate, dedupe, per_article)
-so the eval can ablate it (eval/ablate.py). Candidates come from four lists fused by reciprocal
-rank: dense and BM25 over the whole index, and dense and BM25 within the two weeks before the
-question's date (so that week's articles are not crowded out by older look-alikes). The second
-stage is a feature-weighted ranker (no cross-encoder ships on PyPI) that reads no text: dense
-similarity, BM25 and the fused rank, times a publication-date weight, plus a share of the scores of
-the article's other strong chunks. Text is read only for the best few dozen chunks.
-Weights and windows were chosen on RealTime QA dev: eval/reports/realtimeqa-ablation.md.
+so the eval can ablate it (eval/ablate.py). Candidates come from up to four lists fused by
+reciprocal rank: dense and BM25 over the whole index, and dense and BM25 within the question's time
+frame (so that its articles are not crowded out by older look-alikes). The second stage is a
+feature-weighted ranker (no cross-encoder ships on PyPI) that reads no text: dense similarity, BM25
+and the fused rank, times a publication-date weight, plus a share of the scores of the article's
+other strong chunks. Text is read only for the best few dozen chunks. Weights, windows and decays
+are measured in eval/reports/realtimeqa-ablation.md. Out of scope: reading time words (timeframe.py)
+and where chunks are read from (store/index.py chooses the ChunkReader).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from .config import Settings
-from .index import Index, article_of, day_number
-from .timeframe import NO_FRAME, TimeFrame, question_frame, without_time_words
+from .store.index import Index
+from .store.readers import ChunkReader
+from .timeframe import question_frame, without_time_words
+from .types import NO_FRAME, Filters, Passage, TimeFrame, article_of, day_number
 
 RRF_K = 60
 _WORD = re.compile(r"\w+")
@@ -29,22 +33,6 @@ WEIGHTS = {"dense": 1.5, "bm25": 0.5, "fused": 0.2}  # query-term coverage measu
 ARTICLE_BONUS = 0.1  # times the scores of the article's next two chunks (0.2 helped RealTime QA, hurt the seed set)
 TEXT_READ = 40  # best-scored chunks whose text is read: de-duplication and the per-article cap skip many
 DEEP_DENSE = 200  # dense hits fetched when the date window needs its own list
-
-
-@dataclass(frozen=True)
-class Passage:
-    chunk_id: str
-    article_id: str
-    title: str
-    source: str
-    url: str
-    published: str
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-    dense: float = 0.0  # cosine similarity to the question
-    lexical: float = 0.0  # BM25 score (0 when BM25 did not find it)
 
 
 @dataclass(frozen=True)
@@ -66,42 +54,6 @@ class DatePreference:
         if distance <= 0:
             return 1.0
         return max(self.floor, 0.5 ** (distance / self.half_life_days), self.shoulder * 0.5 ** (distance / self.long_half_life_days))
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Hard filters (Chroma metadata / sidecar mask) and what the soft date preference reads.
-
-    ``as_of`` is when the question is asked (default today; ``explicit_as_of`` when the user set it);
-    ``frame`` is a time frame given from outside (a chat follow-up inherits the previous one), else
-    read from the question (``frame_for``).
-    """
-
-    since: date | None = None
-    until: date | None = None
-    source: str | None = None
-    as_of: date | None = None
-    explicit_as_of: bool = False
-    frame: TimeFrame | None = None
-
-    def day_range(self) -> tuple[int | None, int | None]:
-        """since/until as day numbers (None where open)."""
-        return (
-            day_number(self.since.isoformat()) if self.since else None,
-            day_number(self.until.isoformat()) if self.until else None,
-        )
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        first, last = self.day_range()
-        clauses: list[dict[str, Any]] = []
-        if first is not None:
-            clauses.append({"published_day": {"$gte": first}})
-        if last is not None:
-            clauses.append({"published_day": {"$lte": last}})
-            clauses.append({"published_day": {"$gte": 0}})
-        if self.source:
-            clauses.append({"source": {"$eq": self.source}})
-        return _and(*clauses)
 
 
 def frame_for(question: str, filters: Filters) -> TimeFrame:
@@ -128,23 +80,8 @@ def date_weight(published_day: int, frame: TimeFrame, as_of_day: int, preference
         return preference.floor
     if frame.source == "none":
         return 1.0
-    first, last = day_number(frame.start.isoformat()), day_number(frame.end.isoformat()) + 1  # +1: next-day publication
+    first, last = day_number(frame.start), day_number(frame.end) + 1  # +1: next-day publication
     return preference.weight(first - published_day if published_day < first else published_day - last)
-
-
-def _passage(chunk_id: str, text: str, meta: dict[str, Any], **scores: float) -> Passage:
-    return Passage(
-        chunk_id=chunk_id,
-        article_id=str(meta.get("article_id", "")),
-        title=str(meta.get("title", "")),
-        source=str(meta.get("source", "")),
-        url=str(meta.get("url", "")),
-        published=str(meta.get("published", "")),
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        text=text,
-        **scores,
-    )
 
 
 def shingles(text: str) -> frozenset[tuple[str, ...]]:
@@ -152,11 +89,6 @@ def shingles(text: str) -> frozenset[tuple[str, ...]]:
     if len(words) < 3:
         return frozenset([tuple(words)]) if words else frozenset()
     return frozenset(zip(words, words[1:], words[2:]))
-
-
-def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
-    """Syndicated copies: most word trigrams shared."""
-    return _overlap(shingles(a), shingles(b)) >= threshold
 
 
 def _overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
@@ -193,7 +125,7 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self.chunks = index.chunks()  # the sidecar's snapshot, or Chroma (see Index.chunks)
+        self.chunks: ChunkReader = index.chunks()  # the sidecar's snapshot, or Chroma (see Index.chunks)
         self.preference = DatePreference(settings.date_half_life_days, settings.date_shoulder, settings.date_long_half_life_days, settings.date_floor)
         self.sidecar = index.sidecar
 
@@ -226,7 +158,7 @@ class Retriever:
         lexical = self._lexical(bm25, n, filters)
         query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         # One dense query, deep enough that its part within the window makes a list of its own
-        # (Chroma's filtered query costs 40-140 ms on 42k chunks, this one 4 ms).
+        # (a second, filtered query costs Chroma far more than reading deeper: eval/reports/bench.md).
         dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window and days else n, filters)
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
         window_lists: list[list[str]] = []
@@ -257,7 +189,7 @@ class Retriever:
 
     def _recent_is_competitive(self, scores: dict[str, float], week: TimeFrame, days: dict[str, int]) -> bool:
         """The best candidate published in ``week`` scores at least ``recent_ratio`` of the best of all."""
-        first, last = day_number(week.start.isoformat()), day_number(week.end.isoformat()) + 1
+        first, last = day_number(week.start), day_number(week.end) + 1
         best = max(scores.values(), default=0.0)
         recent = max((score for chunk_id, score in scores.items() if first <= days.get(chunk_id, -1) <= last), default=0.0)
         return best > 0 and recent >= self.settings.recent_ratio * best
@@ -267,12 +199,7 @@ class Retriever:
         """The frame's days, from a week before it (within any explicit since/until/source), for the extra candidate lists."""
         if frame.source == "none":
             return None
-        first, last = frame.start - timedelta(days=WINDOW_LEAD_DAYS), frame.end + timedelta(days=1)
-        return Filters(
-            since=max(first, filters.since) if filters.since else first,
-            until=min(last, filters.until) if filters.until else last,
-            source=filters.source,
-        )
+        return filters.window(frame.start - timedelta(days=WINDOW_LEAD_DAYS), frame.end + timedelta(days=1))
 
     # --- first stage -------------------------------------------------------------
 
@@ -301,7 +228,7 @@ class Retriever:
         self, fused: dict[str, float], similarity: dict[str, float], lexical: dict[str, float], days: dict[str, int], filters: Filters, frame: TimeFrame
     ) -> dict[str, float]:
         """Scores from what is known without reading any text: similarity, BM25, fused rank, date, article."""
-        as_of_day = day_number((filters.as_of or date.today()).isoformat())
+        as_of_day = day_number(filters.as_of or date.today())
         top_bm25 = max(lexical.values(), default=0.0) or 1.0
         scores = {}
         for chunk_id, fused_score in fused.items():
@@ -319,7 +246,7 @@ class Retriever:
             return []
         stored = self.chunks.passages(ranked)
         return [
-            _passage(chunk_id, *stored[chunk_id], dense=similarity.get(chunk_id, 0.0), lexical=lexical.get(chunk_id, 0.0), score=scores[chunk_id])
+            Passage.of(chunk_id, *stored[chunk_id], dense=similarity.get(chunk_id, 0.0), lexical=lexical.get(chunk_id, 0.0), score=scores[chunk_id])
             for chunk_id in ranked
             if chunk_id in stored
         ]
@@ -346,11 +273,3 @@ def _fuse(ranked_lists: list[list[str]]) -> dict[str, float]:
         for rank, chunk_id in enumerate(ranked):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     return scores
-
-
-def _and(*clauses: dict[str, Any] | None) -> dict[str, Any] | None:
-    """One Chroma where clause requiring all of ``clauses`` (None when there is none)."""
-    present = [part for c in clauses if c for part in c.get("$and", [c])]
-    if not present:
-        return None
-    return present[0] if len(present) == 1 else {"$and": present}

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+from .types import TimeFrame, month_span
 
 MONTHS = {name: n for n, name in enumerate(calendar.month_name) if name} | {name: n for n, name in enumerate(calendar.month_abbr) if name} | {"Sept": 9}
 WEEKDAYS = {name.lower(): n for n, name in enumerate(calendar.day_name)}
 NUMBERS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())} | {"a": 1, "an": 1, "a few": 3, "few": 3, "a couple of": 2, "couple of": 2, "several": 4}
 SEASONS = {"spring": (3, 5), "summer": (6, 8), "fall": (9, 11), "autumn": (9, 11), "winter": (12, 2)}
 RECENT_DAYS = 14  # "recently", "latest": the two weeks before the as-of date
-SOURCES = ("question", "flags", "as_of", "none")
 
 _MONTH = r"(?P<month>" + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
@@ -38,49 +38,6 @@ _PREP = r"(?:in|during|since|by|until|till|through|from|of|for|before|after|earl
 # Cheap test run first: a question without any of these words never reaches the grammar.
 _ANY = re.compile(r"\b(?:today|tonight|yesterday|weeks?|weekends?|months?|years?|days?|ago|recent|recently|latest|lately|newly|"
                   r"spring|summer|fall|autumn|winter|(?:19|20)\d\d|" + "|".join(WEEKDAYS) + "|" + "|".join(m.lower() for m in MONTHS) + r")\b", re.I)
-
-
-@dataclass(frozen=True)
-class TimeFrame:
-    """Publication dates a question is about: [start, end], both included, and where that came from."""
-
-    start: date
-    end: date
-    source: str  # question | flags | as_of | none ("none": no frame; start/end are unused)
-    words: str = ""  # the question's words it was read from
-    firm: bool = True  # False for vague words ("recently", a bare weekday): preferred only if the candidates agree
-
-    def describe(self) -> str:
-        """One line for the terminal, e.g. "Articles from 13–19 June 2022"."""
-        if self.source == "none":
-            return "Articles from any date (no time in the question)"
-        return f"Articles from {span_text(self.start, self.end)}" + (f' ("{self.words}")' if self.words else "")
-
-    def to_json(self) -> dict[str, str | None]:
-        if self.source == "none":
-            return {"start": None, "end": None, "source": "none"}
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "source": self.source}
-
-
-NO_FRAME = TimeFrame(date.min, date.max, "none")
-
-
-def span_text(start: date, end: date) -> str:
-    if start == end:
-        return f"{start.day} {start:%B %Y}"
-    if (start.year, start.month) == (end.year, end.month):
-        if start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]:
-            return f"{start:%B %Y}"
-        return f"{start.day}\u2013{end.day} {end:%B %Y}"
-    if start.year == end.year:
-        if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31):
-            return str(start.year)
-        return f"{start.day} {start:%B} \u2013 {end.day} {end:%B %Y}"
-    return f"{start.day} {start:%B %Y} \u2013 {end.day} {end:%B %Y}"
-
-
-def month_span(year: int, month: int) -> tuple[date, date]:
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _latest_year(month: int, day: int, as_of: date) -> int:

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))  # assistant_eval, from a checkout not installed
 VARIANTS_TOOL = ROOT.parent / "shared" / "tools" / "rtqa_time_variants.py"
 
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
@@ -45,29 +44,29 @@ KEYS = ("hit_at_1", "hit_at_4", "hit_at_5", "hit_at_10", "mrr_at_10")
 
 def _bm25_alone(index: Any, chunks: Any, question: str) -> list[Any]:
     """The top 10 chunks by BM25 alone, as passages."""
-    from assistant.retrieval import _passage
+    from assistant.types import Passage
 
     scores = index.sidecar.scores(question)
     ranked = [] if scores is None else index.sidecar.top(scores, 10)
     stored = chunks.passages([chunk_id for chunk_id, _ in ranked])
-    return [_passage(chunk_id, *stored[chunk_id], score=score) for chunk_id, score in ranked if chunk_id in stored]
+    return [Passage.of(chunk_id, *stored[chunk_id], score=score) for chunk_id, score in ranked if chunk_id in stored]
 
 
 def measure(questions: list[Any], rank: Any) -> dict[str, Any]:
     """Retrieval scores of ``rank(question) -> passages`` over ``questions``, with the p50 latency."""
-    from assistant import evaluation as ev
+    from assistant_eval.metrics import percentile, retrieval_scores
 
     scores, times = [], []
     for q in questions:
         started = time.perf_counter()
         passages = rank(q)
         times.append((time.perf_counter() - started) * 1000)
-        at5 = ev.retrieval_scores(passages, q.support, 5, 10, article_level=True)
-        at4 = ev.retrieval_scores(passages, q.support, 4, 10, article_level=True)
-        at10 = ev.retrieval_scores(passages, q.support, 10, 10, article_level=True)
+        at5 = retrieval_scores(passages, q.support, 5, 10, article_level=True)
+        at4 = retrieval_scores(passages, q.support, 4, 10, article_level=True)
+        at10 = retrieval_scores(passages, q.support, 10, 10, article_level=True)
         scores.append({"hit_at_1": at5["hit_at_1"], "hit_at_4": at4["hit_at_k"], "hit_at_5": at5["hit_at_k"], "hit_at_10": at10["hit_at_k"], "mrr_at_10": at5["rr"]})
     row = {key: sum(s[key] for s in scores) / len(scores) for key in KEYS}
-    row["latency_p50_ms"] = ev.percentile(times, 50)
+    row["latency_p50_ms"] = percentile(times, 50)
     return row
 
 
@@ -90,17 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="only the first N questions (quick checks; reports record all)")
     args = p.parse_args(argv)
 
+    from assistant_eval.datasets import load_realtimeqa
+    from assistant_eval.peer import PeerBaseline
     from rich.console import Console
     from rich.table import Table
 
-    from assistant import evaluation as ev
     from assistant.config import Settings
     from assistant.embeddings import LocalMiniLM
-    from assistant.index import Index
-    from assistant.retrieval import Filters, Retriever
+    from assistant.retrieval import Retriever
+    from assistant.store.index import Index
+    from assistant.types import Filters
 
     console = Console()
-    questions = ev.load_realtimeqa(args.data / "questions_dev.jsonl")[: args.limit]
+    questions = load_realtimeqa(args.data / "questions_dev.jsonl")[: args.limit]
     base = Settings(index=args.index)
     index = Index(base, LocalMiniLM())
     rows: list[dict[str, Any]] = []
@@ -121,13 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     add("BM25 alone (bm25s over the same chunks, no dates)", {}, questions, lambda q: _bm25_alone(index, chunks, q.question))
     peer_dir = args.peer_index or Path(f"{args.index}-peer")
     if (peer_dir / "chroma").exists():
-        peer = ev.PeerBaseline(peer_dir, index.embedder, base.min_relevance)
+        peer = PeerBaseline(peer_dir, index.embedder, base.min_relevance, lambda term: 1.0)
         add("peer: LangChain tutorial (1000/200 splitter, Chroma, same MiniLM, dense)", {}, questions, lambda q: peer.rank(q.question, 10))
     else:
         console.print(f"no peer index at {peer_dir}: its row is left out (build it with eval/run.py --dataset realtimeqa --prepare)")
     with tempfile.TemporaryDirectory() as scratch:
         for shape, path in time_variants(args.data / "questions_dev.jsonl", args.time_variants, Path(scratch)):
-            asked = ev.load_realtimeqa(path)[: args.limit]
+            asked = load_realtimeqa(path)[: args.limit]
             for name, overrides in VARIANT_CONFIGS:
                 add(name, overrides, asked, retrieve_with(overrides), shape)
 

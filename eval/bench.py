@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +65,8 @@ def embed_only(articles: list[Any], settings: Any) -> dict[str, Any]:
 def project_ingest(jsonl: Path, workdir: Path) -> dict[str, Any]:
     from assistant.config import Settings
     from assistant.embeddings import LocalMiniLM
-    from assistant.index import Index
     from assistant.ingest import ingest
+    from assistant.store.index import Index
 
     settings = Settings(index=workdir / "project")
     embedder = LocalMiniLM()
@@ -132,13 +131,14 @@ def peer_ingest(articles: list[Any], workdir: Path, embedder: Any) -> dict[str, 
 def retrieval_latency(index_dir: Path, questions_file: Path) -> dict[str, Any]:
     from assistant.config import Settings
     from assistant.embeddings import LocalMiniLM
-    from assistant.index import Index
-    from assistant.retrieval import Filters, Retriever
+    from assistant.retrieval import Retriever
+    from assistant.store.index import Index
+    from assistant.types import Filters, parse_date
 
     settings = Settings(index=index_dir)
     retriever = Retriever(Index(settings, LocalMiniLM()), settings)
     questions = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    as_of = [date(*map(int, q["question_date"].split("/"))) for q in questions]
+    as_of = [parse_date(q["question_date"]) for q in questions]
     retriever.retrieve(questions[0]["question"], filters=Filters(as_of=as_of[0]))  # warm: model, HNSW, sidecar loaded
     times = []
     for q, day in zip(questions, as_of):

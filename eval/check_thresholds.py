@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))  # assistant_eval, from a checkout not installed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--thresholds", type=Path, default=ROOT / "eval" / "thresholds.json")
     p.add_argument("--max-errors", type=int, metavar="N", help="questions allowed to have raised (default: the file's max_errors, else 0)")
     args = p.parse_args(argv)
+    from assistant_eval.reports import check_thresholds, load_report
+
     from assistant.errors import InputError
-    from assistant.evaluation import check_thresholds, load_report
 
     try:
         report = load_report(args.report)

@@ -49,9 +49,9 @@ def main() -> int:
     lap("import pydantic-settings (config)")
     from datetime import date
 
+    from assistant.answer.extractive import answer_extractively
     from assistant.engine import Assistant
-    from assistant.extractive import answer_extractively
-    from assistant.retrieval import Filters
+    from assistant.types import Filters
 
     lap("import the rest of assistant")
     settings = Settings(index=args.index, offline=True)

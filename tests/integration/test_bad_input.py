@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.embeddings import LocalMiniLM
-from assistant.index import Index
+from assistant.maintenance import check
+from assistant.store.chroma import documents
+from assistant.store.index import Index
 
 pytestmark = pytest.mark.integration
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -30,7 +32,7 @@ def seeded(tmp_path: Path) -> Path:
 
 
 def chunk_texts(index: Path) -> list[str]:
-    return [text for _, text, _ in Index(Settings(index=index), LocalMiniLM()).iter_documents()]
+    return [text for _, text, _ in documents(Index(Settings(index=index), LocalMiniLM()).collection)]
 
 
 def test_a_folder_of_bad_files_beside_a_good_one(seeded: Path, tmp_path: Path) -> None:
@@ -67,7 +69,7 @@ def test_a_folder_of_bad_files_beside_a_good_one(seeded: Path, tmp_path: Path) -
     assert "city museum reopened" in texts and "secretTracker" not in texts and "color:red" not in texts
     after = Index(Settings(index=seeded), LocalMiniLM())
     assert after.status().articles == before.articles + 4
-    assert after.check() == []
+    assert check(after) == []
 
 
 def test_unreadable_file_is_skipped_and_reported(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,4 +111,4 @@ def test_nothing_usable_leaves_the_index_as_it_was(seeded: Path, tmp_path: Path)
     assert "nothing to ingest" in result.stderr
     after = Index(Settings(index=seeded), LocalMiniLM())
     assert (after.status().articles, after.status().chunks) == (before.articles, before.chunks)
-    assert after.check() == []
+    assert check(after) == []

@@ -90,19 +90,19 @@ def test_doctor_fix_stops_without_changes_when_the_server_stops_mid_repair(tmp_p
     """"Could not ask" is not "cannot be read": a server that stops during a repair drops nothing."""
     from chromadb.api.models.Collection import Collection
 
-    from assistant.index import Index
+    import assistant.maintenance
 
     data, port, local = tmp_path / "server", free_port(), str(tmp_path / "client")
     with chroma_server(data, port) as (url, _):
         assert cli("ingest", "--chroma-url", url, "--index", local, str(SEEDS)).exit_code == 0
     # Something for the repair to do: this client's sidecar is gone, so doctor finds it stale.
     shutil.rmtree(Path(local) / "sidecar")
-    original_get, original_repair = Collection.get, Index.repair
+    original_get, original_repair = Collection.get, assistant.maintenance.repair
     state = {"repairing": False, "stopped": False}
 
-    def repair(self: Index) -> None:
+    def repair(index):  # type: ignore[no-untyped-def]
         state["repairing"] = True
-        original_repair(self)
+        original_repair(index)
 
     with chroma_server(data, port) as (url, process):
         before = json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)
@@ -115,7 +115,7 @@ def test_doctor_fix_stops_without_changes_when_the_server_stops_mid_repair(tmp_p
             return original_get(self, *args, **kwargs)
 
         monkeypatch.setattr(Collection, "get", get)
-        monkeypatch.setattr(Index, "repair", repair)
+        monkeypatch.setattr(assistant.maintenance, "repair", repair)
         result = cli("doctor", "--fix", "--chroma-url", url, "--index", local)
         monkeypatch.undo()
     assert state["stopped"], "the server must have been stopped during the repair"

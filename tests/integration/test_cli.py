@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import assistant.embeddings
-from assistant.answer_types import CANNOT_ANSWER
+from assistant.answer import CANNOT_ANSWER
 from assistant.cli import app
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,10 @@ from assistant.chunking import chunk_article
 from assistant.config import Settings
 from assistant.embeddings import LocalMiniLM
 from assistant.errors import IndexBusyError
-from assistant.index import Index
 from assistant.ingest import ingest
+from assistant.maintenance import check
+from assistant.store.chroma import all_ids
+from assistant.store.index import Index
 
 pytestmark = pytest.mark.integration
 WORDS = (
@@ -89,12 +91,12 @@ def test_sigkill_midway_then_rerun_gives_exact_index(tmp_path: Path) -> None:
     assert report.added + report.unchanged == 220
     assert report.unchanged >= committed - 1  # at most the group being written at the kill is redone
     index = Index(settings, embedder)
-    ids = index.all_ids()
+    ids = all_ids(index.collection)
     assert len(ids) == len(set(ids)), "no duplicate chunk ids"
     assert set(ids) == wanted, "no orphan and no missing chunk"
     assert report.chunks_embedded < len(wanted), "work stored before the kill is not embedded again"
     assert len(index.manifest.articles) == 220
-    assert index.check() == []
+    assert check(index) == []
 
     again = ingest([tmp_path / "articles"], settings)
     assert again.chunks_embedded == 0 and again.unchanged == 220

@@ -18,8 +18,9 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError
-from assistant.index import Index
 from assistant.ingest import ingest
+from assistant.maintenance import check, rebuild_vectors, unreadable_chunks
+from assistant.store.index import Index
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +69,7 @@ def test_doctor_finds_and_repairs_unreadable_vectors(tmp_path: Path, embedder) -
     settings = Settings(index=index_dir)
     index = Index(settings, embedder)
     assert index.collection.count() == 2400 and len(index.manifest.articles) == 2400
-    assert index.unreadable_chunks() == [] and index.check() == []
+    assert unreadable_chunks(index) == [] and check(index) == []
     # Notes 1000-1999 were written between the two persisted states, so their vectors were the damaged ones.
     sample = index.collection.get(where={"article_id": {"$in": ["note-1000", "note-1500", "note-1999"]}}, include=["embeddings"])
     assert len(sample["ids"]) == 3
@@ -77,7 +78,7 @@ def test_doctor_finds_and_repairs_unreadable_vectors(tmp_path: Path, embedder) -
 
 
 def test_a_write_to_a_damaged_segment_is_a_typed_error(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    from assistant.index import _writing
+    from assistant.store.chroma import writing as _writing
 
     class Damaged(Exception):
         pass
@@ -95,9 +96,9 @@ def test_a_repair_killed_before_its_final_rename_is_finished_when_the_index_is_o
     settings = Settings(index=tmp_path / "index")
     ingest([articles], settings)
     index = Index(settings, embedder)
-    index.rebuild_vectors(skip=set())  # a complete copy, swapped in
+    rebuild_vectors(index, skip=set())  # a complete copy, swapped in
     index.refresh_sidecar(writer=True)  # as doctor --fix does after it
-    assert index.collection.count() == 30 and index.check() == []
+    assert index.collection.count() == 30 and check(index) == []
     # The state a kill between "delete the old collection" and "rename the copy" leaves:
     copy = index._client.create_collection("articles__rebuild", metadata=index.collection.metadata, embedding_function=None)
     page = index.collection.get(include=["embeddings", "documents", "metadatas"])
@@ -106,4 +107,4 @@ def test_a_repair_killed_before_its_final_rename_is_finished_when_the_index_is_o
 
     reopened = Index(settings, embedder)
     assert reopened.collection.name == "articles" and reopened.collection.count() == 30
-    assert reopened.check() == []
+    assert check(reopened) == []

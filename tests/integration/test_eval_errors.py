@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import assistant_eval as ev
 import pytest
 from servers import ScriptedOpenAIServer
 
-from assistant import evaluation as ev
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.ingest import ingest

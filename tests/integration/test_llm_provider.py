@@ -11,7 +11,7 @@ import pytest
 from servers import ScriptedOpenAIServer, llama_cpp_server
 from typer.testing import CliRunner
 
-from assistant.citations import marker_numbers
+from assistant.answer.citations import marker_numbers
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.engine import Assistant

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +9,14 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer_types import CANNOT_ANSWER
+from assistant.answer import CANNOT_ANSWER
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import EmptyIndexError, IndexMismatchError, InputError
-from assistant.index import Index
 from assistant.ingest import IngestReport, ingest
+from assistant.maintenance import check
+from assistant.store.chroma import all_ids, documents
+from assistant.store.index import Index
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +87,7 @@ def test_ingest_seeds_counts(seed_index: Built) -> None:
 
 
 def test_index_is_consistent_after_ingest(seed_index: Built) -> None:
-    assert seed_index.index.check() == []
+    assert check(seed_index.index) == []
     status = seed_index.index.status()
     assert status.articles == len(SEED_FILES)
     assert status.chunks == seed_index.report.chunks_embedded
@@ -98,7 +99,7 @@ def test_index_is_consistent_after_ingest(seed_index: Built) -> None:
 def test_stored_chunks_slice_their_article(seed_index: Built) -> None:
     texts = {p.stem: file_text(p) for p in SEED_FILES}
     seen = 0
-    for chunk_id, document, meta in seed_index.index.iter_documents():
+    for chunk_id, document, meta in documents(seed_index.index.collection):
         article = texts[meta["article_id"]]
         assert article[meta["start"] : meta["end"]] == document
         assert chunk_id.startswith(f"{meta['article_id']}:")
@@ -108,16 +109,16 @@ def test_stored_chunks_slice_their_article(seed_index: Built) -> None:
 
 def test_reingest_embeds_nothing(seed_index: Built, embedder) -> None:  # type: ignore[no-untyped-def]
     reopened = Index(seed_index.settings, embedder)  # as a second run would: a new Index on the same directory
-    before = set(reopened.all_ids())
+    before = set(all_ids(reopened.collection))
     digest = reopened.manifest.digest()
 
     report = ingest([SEEDS], seed_index.settings, index=reopened)
 
     assert report.chunks_embedded == 0
     assert (report.added, report.updated, report.unchanged, report.removed) == (0, 0, len(SEED_FILES), 0)
-    assert set(reopened.all_ids()) == before
+    assert set(all_ids(reopened.collection)) == before
     assert reopened.manifest.digest() == digest
-    assert reopened.check() == []
+    assert check(reopened) == []
 
 
 def test_modified_file_replaces_its_chunks(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +127,7 @@ def test_modified_file_replaces_its_chunks(tmp_path: Path, embedder) -> None:  #
     target = folder / SEED_FILES[1].name
     article_id = target.stem
     old_ids = chunk_ids_of(index, article_id)
-    other_ids = set(index.all_ids()) - old_ids
+    other_ids = set(all_ids(index.collection)) - old_ids
     assert old_ids
 
     target.write_text(file_text(target) + "\nA late correction: the figure was revised on Tuesday.\n", encoding="utf-8")
@@ -135,11 +136,11 @@ def test_modified_file_replaces_its_chunks(tmp_path: Path, embedder) -> None:  #
     assert (report.added, report.updated, report.unchanged, report.removed) == (0, 1, len(SEED_FILES) - 1, 0)
     new_ids = chunk_ids_of(index, article_id)
     assert report.chunks_embedded == len(new_ids) > 0
-    assert not old_ids & set(index.all_ids()), "the old chunks of the changed article are gone"
-    assert other_ids <= set(index.all_ids()), "other articles are untouched"
+    assert not old_ids & set(all_ids(index.collection)), "the old chunks of the changed article are gone"
+    assert other_ids <= set(all_ids(index.collection)), "other articles are untouched"
     stored = index.collection.get(ids=sorted(new_ids), include=["documents"])["documents"]
     assert any("late correction" in doc for doc in stored)
-    assert index.check() == []
+    assert check(index) == []
 
 
 def test_deleted_file_is_removed_only_with_prune(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -158,11 +159,11 @@ def test_deleted_file_is_removed_only_with_prune(tmp_path: Path, embedder) -> No
     assert (pruned.added, pruned.updated, pruned.unchanged, pruned.removed) == (0, 0, len(SEED_FILES) - 1, 1)
     assert pruned.chunks_embedded == 0
     assert chunk_ids_of(index, victim.stem) == set()
-    assert not victim_ids & set(index.all_ids())
+    assert not victim_ids & set(all_ids(index.collection))
     assert victim.stem not in index.manifest.articles
-    assert index.check() == []
-    sidecar_ids = json.loads(index.sidecar.meta_file.read_text(encoding="utf-8"))["ids"]
-    assert sorted(sidecar_ids) == sorted(index.all_ids())  # the sidecar was rebuilt without it
+    assert check(index) == []
+    index.sidecar.close()
+    assert sorted(index.sidecar.live_ids()) == sorted(all_ids(index.collection))  # the sidecar no longer has it
 
 
 def test_bad_file_in_folder_is_skipped_rest_ingested(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
@@ -176,7 +177,7 @@ def test_bad_file_in_folder_is_skipped_rest_ingested(tmp_path: Path, embedder) -
     assert len(fatal) == 1 and fatal[0].path.endswith("corrupt.txt") and "binary" in fatal[0].message
     assert report.summary()["skipped"] == [str(fatal[0])]
     assert "corrupt" not in index.manifest.articles
-    assert index.check() == []
+    assert check(index) == []
 
 
 def test_nothing_usable_raises_input_error(tmp_path: Path) -> None:
@@ -264,7 +265,7 @@ def test_other_embedding_model_is_refused(seed_index: Built) -> None:
     message = str(info.value)
     assert "all-MiniLM-L6-v2-onnx-int8" in message and "some-other-model" in message
     assert info.value.exit_code == 4
-    assert seed_index.index.check() == []  # nothing was touched
+    assert check(seed_index.index) == []  # nothing was touched
     assert seed_index.index.status().embedding_model == "all-MiniLM-L6-v2-onnx-int8"
 
 

@@ -3,11 +3,14 @@ LLM path passes them inside <passage> delimiters and keeps its citation contract
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.chain import LLMChain, format_passages
+from assistant.answer.generative import GenerativeAnswerer
+from assistant.answer.prompts import format_passages
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.ingest import ingest
@@ -69,8 +72,8 @@ def test_llm_sees_articles_as_delimited_data_and_keeps_the_citation_contract(poi
     assert block.count("<passage ") == len(passages) and block.count("</passage>") == len(passages), "an article cannot close the delimiter"
 
     obeying = GenericFakeChatModel(messages=iter([AIMessage(content="PWNED [9] The expansion costs 40 million euros [1].")]))
-    chain = LLMChain(Settings(index=poisoned.index, model="fake"), assistant.index.embedder, model=obeying)
-    answer = chain.answer("How much?", "How much does the harbour expansion cost?", passages, [])
+    chain = GenerativeAnswerer(Settings(index=poisoned.index, model="fake"), assistant.index.embedder, model=obeying)
+    answer = chain.answer("How much?", "How much does the harbour expansion cost?", passages, date.today(), assistant.term_weights())
     assert answer.dropped_markers == ["[9]"]
     assert [c.n for c in answer.citations] == [1]
     assert all(1 <= c.n <= len(passages) for c in answer.citations)

@@ -13,10 +13,13 @@ import pytest
 
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.index import ChromaChunks, Index
 from assistant.ingest import ingest
-from assistant.retrieval import Filters, Retriever
-from assistant.sidecar import Sidecar
+from assistant.maintenance import check
+from assistant.retrieval import Retriever
+from assistant.store.index import Index
+from assistant.store.readers import ChromaChunks
+from assistant.store.sidecar import Sidecar
+from assistant.types import Filters
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +92,7 @@ def crashed_before_refresh(tmp_path: Path, embedder, monkeypatch: pytest.MonkeyP
     ingest([SEEDS], settings, index=Index(settings, embedder, create=True))
     (tmp_path / "zebra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     with monkeypatch.context() as mp:
-        mp.setattr(Index, "refresh_sidecar", lambda self, writer, force=False: None)
+        mp.setattr(Index, "finish_write", lambda self: None)  # the process dies before it touches the sidecar
         ingest([tmp_path / "zebra.txt"], settings, index=Index(settings, embedder, create=True))
     assert (settings.index / "sidecar.stale").exists()
     return settings
@@ -121,7 +124,7 @@ def test_a_reader_after_a_crash_rebuilds_the_snapshot_first(crashed_before_refre
     found, chunks = _finds_zebra(crashed_before_refresh, embedder)
     assert found and isinstance(chunks, Sidecar)
     assert not (crashed_before_refresh.index / "sidecar.stale").exists()
-    assert Index(crashed_before_refresh, embedder).check() == []
+    assert check(Index(crashed_before_refresh, embedder)) == []
 
 
 def test_a_reader_while_a_writer_holds_the_index_asks_chroma(crashed_before_refresh: Settings, writer_holding_the_lock: None, embedder) -> None:  # type: ignore[no-untyped-def]

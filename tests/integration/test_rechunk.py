@@ -9,9 +9,11 @@ import pytest
 
 from assistant.config import Settings
 from assistant.embeddings import LocalMiniLM
-from assistant.index import Index
 from assistant.ingest import ingest
+from assistant.maintenance import check
 from assistant.retrieval import Retriever
+from assistant.store.chroma import all_ids
+from assistant.store.index import Index
 
 pytestmark = pytest.mark.integration
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -33,11 +35,11 @@ def test_new_chunking_settings_rechunk_and_refresh_bm25(tmp_path: Path) -> None:
     ingest([SEEDS], fresh)
 
     changed_index = Index(new, embedder)
-    assert changed_index.check() == []
-    assert sorted(changed_index.all_ids()) == sorted(Index(fresh, embedder).all_ids())
+    assert check(changed_index) == []
+    assert sorted(all_ids(changed_index.collection)) == sorted(all_ids(Index(fresh, embedder).collection))
     meta = changed_index.sidecar.read_meta()
     assert meta is not None
-    assert sorted(meta.ids) == sorted(changed_index.all_ids()), "the sidecar indexes exactly the stored chunks"
+    assert sorted(changed_index.sidecar.live_ids()) == sorted(all_ids(changed_index.collection)), "the sidecar indexes exactly the stored chunks"
     assert ranking(new, embedder) == ranking(fresh, embedder)
     assert ingest([SEEDS], new).chunks_embedded == 0
 
@@ -47,12 +49,12 @@ def test_switching_title_embedding_re_embeds_every_chunk_in_place(tmp_path: Path
     with_titles = Settings(index=tmp_path / "index")
     ingest([SEEDS], with_titles)
     index = Index(with_titles, embedder)
-    chunk_id = next(c for c in index.all_ids() if not c.rsplit(":", 1)[1].startswith("0-"))  # not an article's first chunk (which starts with its title)
+    chunk_id = next(c for c in all_ids(index.collection) if not c.rsplit(":", 1)[1].startswith("0-"))  # not an article's first chunk (which starts with its title)
     before = index.collection.get(ids=[chunk_id], include=["embeddings", "documents", "metadatas"])
 
     without = Settings(index=tmp_path / "index", embed_titles=False)
     report = ingest([SEEDS], without)
-    assert report.updated == len(list(SEEDS.glob("*.txt"))) and report.chunks_embedded == len(index.all_ids())
+    assert report.updated == len(list(SEEDS.glob("*.txt"))) and report.chunks_embedded == len(all_ids(index.collection))
     after = Index(without, embedder).collection.get(ids=[chunk_id], include=["embeddings"])
     text = before["documents"][0]
     assert after["embeddings"][0] == pytest.approx(embedder.embed_query(text), abs=1e-5), "the chunk alone is embedded"

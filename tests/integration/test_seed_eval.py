@@ -10,9 +10,8 @@ import json
 import math
 from pathlib import Path
 
+import assistant_eval as ev
 import pytest
-
-from assistant import evaluation as ev
 
 pytestmark = pytest.mark.integration
 
@@ -68,21 +67,23 @@ def test_seed_reports_are_written_with_every_metric_filled(seed_run):
 def test_peer_index_is_kept_between_runs(tmp_path):
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
+    from assistant.answer.support import TermWeights
     from assistant.articles import Article
+    from assistant.embeddings import LangChainEmbedder
 
-    embedder = DeterministicFakeEmbedding(size=16)
+    embedder = LangChainEmbedder(DeterministicFakeEmbedding(size=16), "fake-16")
     a = Article("a", "Mistral AI is a Paris startup. " * 60, title="A")
     b = Article("b", "Microsoft invested in OpenAI. " * 10, title="B")
-    peer = ev.PeerBaseline(tmp_path / "peer", embedder, min_relevance=0.0)
+    peer = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform())
     first = peer.sync([a, b])
     assert first["articles_embedded"] == 2 and first["chunks"] == first["chunks_embedded"] > 2
-    again = ev.PeerBaseline(tmp_path / "peer", embedder, min_relevance=0.0).sync([a, b])
+    again = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform()).sync([a, b])
     assert again["articles_embedded"] == 0 and again["chunks"] == first["chunks"]
     changed = Article("b", "Microsoft invested $13 billion in OpenAI.", title="B")
-    third = ev.PeerBaseline(tmp_path / "peer", embedder, min_relevance=0.0).sync([a, changed])
-    b_chunks = len(peer._split(b))
+    third = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform()).sync([a, changed])
+    b_chunks = len(peer.split(b))
     assert third["articles_embedded"] == 1 and third["chunks_embedded"] == 1 and third["chunks"] == first["chunks"] - b_chunks + 1
-    fourth = ev.PeerBaseline(tmp_path / "peer", embedder, min_relevance=0.0).sync([a])
+    fourth = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform()).sync([a])
     assert fourth["removed"] == 1 and fourth["articles"] == 1
     texts = {"a": a.text}
     for passage in peer.rank("Where is Mistral based?", 10):

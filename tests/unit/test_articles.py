@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.articles import Article, Problem, load_file, load_paths, parse_date
+from assistant.articles import Problem, load_file, load_paths
+from assistant.types import Article, iso_date
 
 
 def load_one(path: Path) -> tuple[list[Article], list[Problem]]:
@@ -350,8 +351,8 @@ def test_duplicate_ids_within_one_file_keep_the_first(tmp_path: Path) -> None:
         (10**20, ""),
     ],
 )
-def test_parse_date(value: object, expected: str) -> None:
-    assert parse_date(value) == expected
+def test_iso_date(value: object, expected: str) -> None:
+    assert iso_date(value) == expected
 
 
 # --- property ----------------------------------------------------------------------

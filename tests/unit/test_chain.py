@@ -9,10 +9,12 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.answer_types import CANNOT_ANSWER
-from assistant.chain import LLMChain, has_answer_words, short_answer
+from assistant.answer import CANNOT_ANSWER
+from assistant.answer.generative import GenerativeAnswerer
+from assistant.answer.reply import has_answer_words, short_answer
+from assistant.answer.support import TermWeights
 from assistant.config import Settings
-from assistant.retrieval import Passage
+from assistant.types import Passage
 
 QUESTION = "How much has Microsoft invested in OpenAI?"
 TEXT_A = "Microsoft has invested roughly $13 billion in OpenAI since 2019. The partnership powers Copilot."
@@ -33,15 +35,15 @@ class Recording(GenericFakeChatModel):
         yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
 
 
-def chain_with(embedder, *replies: str) -> tuple[LLMChain, Recording]:  # type: ignore[no-untyped-def]
+def chain_with(embedder, *replies: str) -> tuple[GenerativeAnswerer, Recording]:  # type: ignore[no-untyped-def]
     model = Recording(messages=iter([AIMessage(content=r) for r in replies]), sent=[])
     settings = Settings(model="fake", base_url="http://127.0.0.1:9/v1", min_relevance=0.0, prompt_support_ratio=0.0)
-    return LLMChain(settings, embedder, model=model), model
+    return GenerativeAnswerer(settings, embedder, model=model), model
 
 
-def ask(chain: LLMChain, question: str = QUESTION):  # type: ignore[no-untyped-def]
+def ask(chain: GenerativeAnswerer, question: str = QUESTION):  # type: ignore[no-untyped-def]
     shown: list[str] = []
-    answer = chain.answer(question, question, PASSAGES, [], on_token=shown.append, today=date(2024, 2, 27))
+    answer = chain.answer(question, question, PASSAGES, date(2024, 2, 27), TermWeights.uniform(), on_token=shown.append)
     return answer, "".join(shown)
 
 
@@ -142,21 +144,19 @@ def test_short_answer(text: str, expected: str) -> None:
     ],
 )
 def test_answer_span_drops_the_restated_question(line: str, question: str, expected: str) -> None:
-    from assistant.chain import answer_span
+    from assistant.answer.reply import answer_span
 
     assert answer_span(line, question) == expected
 
 
 def test_the_model_sees_the_passages_that_can_answer_cut_to_verbatim_windows() -> None:
-    from assistant.chain import supporting_passages, trim_passages
-    from assistant.extractive import candidate_sentences
+    from assistant.answer.support import candidate_sentences, supporting_passages, trim_passages
 
     long_text = "One filler sentence here. Another filler sentence here. Microsoft invested $13 billion in OpenAI. A closing filler sentence."
     passages = [Passage("c:h:0-1", "c", "C", "", "", "", 100, 100 + len(long_text), long_text), *PASSAGES]
-    candidates = candidate_sentences(passages)
-    support = [0.9 if "$13 billion" in c.text else 0.2 for c in candidates]
-    kept = supporting_passages(passages, candidates, support, ratio=0.6)
+    scored = [(0.9 if "$13 billion" in c.text else 0.2, c) for c in candidate_sentences(passages)]
+    kept = supporting_passages(passages, scored, ratio=0.6)
     assert [p.article_id for p in kept] == ["c", "a"]
-    [trimmed, *_] = trim_passages(passages, candidates, support, sentences=1)
+    [trimmed, *_] = trim_passages(passages, scored, sentences=1)
     assert trimmed.text == "Microsoft invested $13 billion in OpenAI."
     assert long_text[trimmed.start - 100 : trimmed.end - 100] == trimmed.text, "a window is still a verbatim slice"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.answer_types import Answer
+from assistant.answer import Answer
 from assistant.chat import ChatSession
-from assistant.retrieval import Filters, frame_for
+from assistant.retrieval import frame_for
+from assistant.types import Filters
 
 AS_OF = date(2022, 6, 16)
 

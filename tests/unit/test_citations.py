@@ -5,8 +5,16 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import MarkerStream, cite, lexical_similarity, marker_numbers, validate
-from assistant.retrieval import Passage
+from assistant.answer import Citation
+from assistant.answer.citations import MarkerStream, citations_for, lexical_similarity, marker_numbers, validate
+from assistant.types import Passage
+
+
+def cite(text: str, passages: list[Passage]) -> tuple[str, list[Citation], list[str]]:
+    """Validate an answer's markers and cite: (cleaned text, citations, dropped markers)."""
+    checked = validate(text, len(passages))
+    return checked.text, citations_for(checked, passages), checked.dropped
+
 
 # Two "articles"; passages are slices of them at known offsets, as the index would return them.
 ARTICLE_A = (
@@ -246,7 +254,7 @@ def test_marker_stream_any_split_matches_whole(text: str, cuts: list[int], passa
 
 
 def test_retarget_moves_a_marker_to_the_passage_that_supports_its_sentence() -> None:
-    from assistant.citations import retarget
+    from assistant.answer.citations import retarget
 
     answer = "Microsoft has invested roughly $13 billion in OpenAI since 2019 [2]. Mistral lobbied against strict rules [2]."
     checked, moves = retarget(validate(answer, 2), PASSAGES, lexical_similarity, bar=0.6)

@@ -8,12 +8,12 @@ import math
 from datetime import date
 from pathlib import Path
 
+import assistant_eval as ev
 import pytest
 
-from assistant import evaluation as ev
-from assistant.answer_types import CANNOT_ANSWER, Answer, Citation
+from assistant.answer import CANNOT_ANSWER, Answer, Citation
 from assistant.errors import InputError, ProviderError
-from assistant.retrieval import Filters, Passage
+from assistant.types import Filters, Passage
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.evidence import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
-from assistant.retrieval import ARTICLE_BONUS, Filters, Passage, _and, aggregate_articles, diversify, near_duplicate
+from assistant.answer.support import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
+from assistant.retrieval import ARTICLE_BONUS, aggregate_articles, diversify
+from assistant.types import Filters, Passage
 
 
 def passage(text: str, article_id: str = "a", title: str = "", chunk: str = "c") -> Passage:
@@ -67,18 +68,21 @@ def test_article_aggregation_adds_a_share_of_the_next_two_chunks_of_the_same_art
     assert boosted["a:h:0-1"] > boosted["b:h:0-1"]  # several matches outrank one slightly better chunk
 
 
-def test_where_clauses_are_flattened_into_one_and() -> None:
-    since = Filters(since=date(2022, 6, 1)).chroma_where()
-    assert _and(None, None) is None
-    assert _and(since) == since
-    both = _and(Filters(since=date(2022, 6, 1), source="cnn.com").chroma_where(), {"published_day": {"$lte": 5}})
-    assert both is not None and len(both["$and"]) == 3 and all("$and" not in clause for clause in both["$and"])
+def test_filters_make_one_flat_chroma_where_clause() -> None:
+    from assistant.store.readers import chroma_where
+
+    assert chroma_where(Filters()) is None
+    assert chroma_where(Filters(since=date(2022, 6, 1))) == {"published_day": {"$gte": 19144}}
+    both = chroma_where(Filters(since=date(2022, 6, 1), until=date(2022, 6, 30), source="cnn.com"))
+    assert both is not None and len(both["$and"]) == 4 and all("$and" not in clause for clause in both["$and"])
 
 
-def test_near_duplicates_are_syndicated_copies_not_related_stories() -> None:
+def test_syndicated_copies_collapse_but_related_stories_stay() -> None:
     story = "The Federal Reserve raised its key rate by three quarters of a point on Wednesday to fight inflation."
-    assert near_duplicate(story, "(AP) " + story)
-    assert not near_duplicate(story, "The European Central Bank held rates steady on Thursday despite inflation.")
+    copy = passage("(AP) " + story, article_id="b")
+    related = passage("The European Central Bank held rates steady on Thursday despite inflation.", article_id="c")
+    kept = diversify([passage(story, article_id="a"), copy, related], k=3, per_article=1, dedupe=True)
+    assert [p.article_id for p in kept] == ["a", "c"]
 
 
 class CountingEmbedding(DeterministicFakeEmbedding):

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.answer_types import CANNOT_ANSWER
+from assistant.answer import CANNOT_ANSWER
+from assistant.answer.extractive import answer_extractively
+from assistant.answer.support import MIN_CHARS, TermWeights, candidate_sentences
 from assistant.articles import load_file
 from assistant.chunking import chunk_article
 from assistant.condense import carry_subject, is_follow_up
-from assistant.extractive import MIN_CHARS, answer_extractively, candidate_sentences
-from assistant.retrieval import Passage
+from assistant.types import Passage
 
 QUESTION = "How much has Microsoft invested in OpenAI?"
 
@@ -33,7 +34,7 @@ def bloomberg(embedder) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped
 
 def test_abstains_when_bar_is_unreachable(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
     _, passages = bloomberg
-    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=1.1)  # scores are at most 1.0
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=1.1, weights=TermWeights.uniform())  # scores are at most 1.0
     assert answer.text == CANNOT_ANSWER
     assert answer.abstained is True
     assert answer.citations == []
@@ -42,13 +43,13 @@ def test_abstains_when_bar_is_unreachable(bloomberg, embedder) -> None:  # type:
 
 
 def test_abstains_with_no_passages(embedder) -> None:  # type: ignore[no-untyped-def]
-    answer = answer_extractively(QUESTION, [], embedder, min_relevance=0.0)
+    answer = answer_extractively(QUESTION, [], embedder, min_relevance=0.0, weights=TermWeights.uniform())
     assert answer.abstained and answer.text == CANNOT_ANSWER and answer.citations == []
 
 
 def test_answers_with_verbatim_citations_at_article_offsets(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
     article_text, passages = bloomberg
-    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=0.45)
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=0.45, weights=TermWeights.uniform())
 
     assert answer.abstained is False
     assert "$13 billion" in answer.text
@@ -68,7 +69,7 @@ def test_answer_with_fake_embedding_still_cites_verbatim(bloomberg) -> None:  # 
     """With a fake embedder the choice is arbitrary, but quotes and offsets must still be exact."""
     article_text, passages = bloomberg
     fake = DeterministicFakeEmbedding(size=64)
-    answer = answer_extractively(QUESTION, passages, fake, min_relevance=0.0)
+    answer = answer_extractively(QUESTION, passages, fake, min_relevance=0.0, weights=TermWeights.uniform())
 
     assert answer.abstained is False
     assert answer.citations
@@ -95,7 +96,7 @@ def test_a_question_in_an_article_is_never_quoted_as_its_answer(embedder) -> Non
         "The leader of France visited Kyiv on Thursday and met the Ukrainian president."
     )
     passage = Passage("q:h:0-1", "q", "Quiz", "", "", "", 0, len(text), text)
-    answer = answer_extractively(question, [passage], embedder, min_relevance=0.0)
+    answer = answer_extractively(question, [passage], embedder, min_relevance=0.0, weights=TermWeights.uniform())
     assert [c.quote for c in answer.citations] == ["The leader of France visited Kyiv on Thursday and met the Ukrainian president."]
 
 

@@ -7,19 +7,15 @@ and a corrupt one is an ``IndexCorruptError``. The BM25 sidecar's atomic rebuild
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import date
 from pathlib import Path
 
 import pytest
-from langchain_core.embeddings import Embeddings
 
 from assistant.articles import Article
-from assistant.config import Settings
-from assistant.errors import IndexCorruptError
-from assistant.manifest import ChromaManifestStore, Entry, Manifest
-from assistant.sidecar import Sidecar
+from assistant.store.manifest import ChromaManifestStore, Entry, Manifest
+from assistant.store.sidecar import Sidecar
 
 
 def article(tmp_path: Path, article_id: str, text: str, file_name: str | None = None, create_file: bool = True) -> Article:
@@ -202,77 +198,6 @@ def test_store_load_of_new_collection_is_empty(tmp_path: Path) -> None:
     assert loaded.articles == {} and loaded.chunk_count == 0
 
 
-# --- legacy manifest.json ----------------------------------------------------------
-
-
-class TinyEmbedder(Embeddings):
-    """Enough of an embedder to open an Index; never asked to embed in these tests."""
-
-    name = "tiny-test-embedder"
-    dimension = 3
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [[1.0, 0.0, 0.0] for _ in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return [1.0, 0.0, 0.0]
-
-
-def legacy_index(tmp_path: Path, content: str) -> Settings:
-    index = tmp_path / "index"
-    index.mkdir()
-    (index / "manifest.json").write_text(content, encoding="utf-8")
-    return Settings(index=index)
-
-
-def test_legacy_manifest_is_imported_once(tmp_path: Path) -> None:
-    from assistant.index import Index
-
-    entry = {"hash": "ab" * 32, "origin": "/somewhere/a.txt", "chunks": 2, "title": "A", "published": "", "source": "a.txt"}
-    settings = legacy_index(tmp_path, json.dumps({"schema": 1, "embedding_model": "tiny-test-embedder", "generation": 3, "articles": {"a": entry}}))
-
-    index = Index(settings, TinyEmbedder(), create=True)
-
-    assert index.manifest.articles == {"a": Entry(**entry)}
-    assert not (settings.index / "manifest.json").exists()
-    assert (settings.index / "manifest.json.migrated").exists()
-    reopened = Index(settings, TinyEmbedder())
-    assert reopened.manifest.articles == {"a": Entry(**entry)}
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        "",
-        "{not json",
-        "[]",
-        "null",
-        '{"schema": 1}',
-        '{"schema": 1, "articles": {"a": 5}}',
-        '{"schema": 1, "articles": {"a": {"hash": "h"}}}',
-    ],
-    ids=["empty", "not-json", "list", "null", "no-articles", "entry-not-object", "entry-missing-fields"],
-)
-def test_corrupt_legacy_manifest_raises_index_corrupt(tmp_path: Path, content: str) -> None:
-    from assistant.index import Index
-
-    settings = legacy_index(tmp_path, content)
-
-    with pytest.raises(IndexCorruptError) as info:
-        Index(settings, TinyEmbedder(), create=True)
-
-    assert "manifest.json" in str(info.value)
-    assert info.value.exit_code == 6
-
-
-def test_legacy_manifest_with_articles_list_raises_index_corrupt(tmp_path: Path) -> None:
-    from assistant.index import Index
-
-    settings = legacy_index(tmp_path, '{"schema": 1, "articles": []}')
-    with pytest.raises(IndexCorruptError):
-        Index(settings, TinyEmbedder(), create=True)
-
-
 # --- atomic sidecar rebuild --------------------------------------------------------
 
 
@@ -287,14 +212,15 @@ def test_sidecar_build_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sidecar", "sidecar.lock"]  # no .tmp, no .old
     assert sidecar.digest() == "digest-2" and not sidecar.has_snapshot()
-    assert [chunk_id for chunk_id, _ in Sidecar(tmp_path / "sidecar").search("regulators", 5)] == ["c:0:0-5"]
-    assert Sidecar(tmp_path / "sidecar").search("microsoft", 5) == []
+    reread = Sidecar(tmp_path / "sidecar")
+    assert [chunk_id for chunk_id, _ in reread.top(reread.scores("regulators"), 5)] == ["c:0:0-5"]
+    assert reread.scores("microsoft") is None, "the first build's terms are gone"
 
 
 def test_sidecar_snapshot_answers_like_a_collection(tmp_path: Path) -> None:
     import numpy as np
 
-    from assistant.retrieval import Filters
+    from assistant.types import Filters
 
     chunks = [_chunk("a:0:0-5", "Microsoft invests", 19000, "x"), _chunk("b:0:0-5", "Mistral raises", 19010, "y"), _chunk("c:0:0-5", "Regulators object", -1, "x")]
     vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)

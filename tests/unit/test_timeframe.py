@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from assistant.index import day_number
-from assistant.retrieval import DatePreference, Filters, date_weight, frame_for
-from assistant.timeframe import NO_FRAME, TimeFrame, question_frame, span_text
+from assistant.retrieval import DatePreference, date_weight, frame_for
+from assistant.timeframe import question_frame
+from assistant.types import NO_FRAME, Filters, TimeFrame, day_number, span_text
 
 AS_OF = date(2022, 6, 16)  # a Thursday
 PREFERENCE = DatePreference(half_life_days=4, floor=0.3)

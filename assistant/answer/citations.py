@@ -10,29 +10,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .answer_types import Citation, SentenceCheck
-from .bm25 import tokenize
-from .chunking import split_sentences
-from .retrieval import Passage
+from ..chunking import split_sentences
+from ..tokens import terms
+from ..types import Passage
+from . import Citation, SentenceCheck
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 # Similarity of two texts in [0, 1]; lexical by default, the caller may pass an embedding one.
 Similarity = Callable[[str, list[str]], list[float]]
-
-
-SUFFIXES = ("ing", "ed", "es", "s")
-
-
-def stem(word: str) -> str:
-    for suffix in SUFFIXES:
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def terms(text: str) -> set[str]:
-    return {stem(t) for t in tokenize(text)}
 
 
 def lexical_similarity(claim: str, candidates: list[str]) -> list[float]:
@@ -44,7 +30,12 @@ def lexical_similarity(claim: str, candidates: list[str]) -> list[float]:
 
 
 def marker_numbers(text: str) -> list[int]:
-    return [int(n) for match in MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+    return [n for match in MARKER.finditer(text) for n in _numbers(match)]
+
+
+def _numbers(match: re.Match[str]) -> list[int]:
+    """The passage numbers of one marker: "[2, 3; 1]" → [2, 3, 1]."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
 
 
 @dataclass
@@ -60,7 +51,7 @@ def validate(text: str, passage_count: int) -> Validated:
     dropped: list[str] = []
 
     def clean(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        numbers = _numbers(match)
         valid = [n for n in numbers if 1 <= n <= passage_count]
         dropped.extend(f"[{n}]" for n in numbers if not 1 <= n <= passage_count)
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))
@@ -92,15 +83,6 @@ def best_quote(claim: str, passage: Passage, similarity: Similarity = lexical_si
     best = max(range(len(spans)), key=lambda i: scores[i])
     start, end = spans[best]
     return sentences[best], passage.start + start, passage.start + end, float(scores[best])
-
-
-def cite(text: str, passages: list[Passage], similarity: Similarity = lexical_similarity, min_support: float = 0.3) -> tuple[str, list[Citation], list[str]]:
-    """Citations for a generated answer: from its valid markers, or attached by support when it has none.
-
-    Returns (cleaned text, citations, dropped markers). Attached citations are flagged ``attached``.
-    """
-    checked = validate(text, len(passages))
-    return checked.text, citations_for(checked, passages, similarity, min_support), checked.dropped
 
 
 def citations_for(checked: Validated, passages: list[Passage], similarity: Similarity = lexical_similarity, min_support: float = 0.3) -> list[Citation]:
@@ -146,7 +128,7 @@ class MarkerStream:
 
     def _filter(self, text: str) -> str:
         def keep(match: re.Match[str]) -> str:
-            numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+            numbers = _numbers(match)
             valid = [n for n in numbers if 1 <= n <= self.passage_count]
             self.seen.extend(valid)
             self.dropped.extend(f"[{n}]" for n in numbers if n not in valid)

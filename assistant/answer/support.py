@@ -1,4 +1,5 @@
-"""How well a retrieved sentence supports a question: the score both answer engines abstain on.
+"""How well a retrieved sentence supports a question, or an answer sentence a claim: the score both
+answer engines abstain on and generated sentences are checked with.
 
 No NLI or QA model ships on PyPI, so support is three cheap signals:
 - dense similarity of question and sentence (the local MiniLM),
@@ -13,11 +14,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
-from .bm25 import tokenize
-from .citations import SUFFIXES, stem
-from .embeddings import Embedder
-from .retrieval import Passage
+from ..chunking import split_sentences
+from ..embeddings import TextEmbeddings
+from ..tokens import SUFFIXES, stem, tokenize
+from ..types import Passage
 
 DENSE_WEIGHT = 0.5
 NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion)\b", re.I)
@@ -29,8 +31,8 @@ NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)")  # tw
 class TermWeights:
     """IDF per stemmed term, from the BM25 sidecar; terms the corpus never uses weigh most.
 
-    Computed on demand per term (a question and a few passages need dozens, the vocabulary of a
-    news corpus has ~100k: merging all of it up front cost 0.7 s of every cold `ask`).
+    Computed on demand per term: a question and a few passages need dozens, while merging a news
+    corpus's whole vocabulary up front would be a large part of every cold `ask`.
     """
 
     def __init__(self, document_frequency: Mapping[str, int], documents: int) -> None:
@@ -80,13 +82,12 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     return all(name.lower() in context for name in NAME.findall(question))
 
 
-def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder: Embedder, weights: Callable[[str], float], budget: int | None = None) -> list[float]:
+def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder: TextEmbeddings, weights: Callable[[str], float], budget: int | None = None) -> list[float]:
     """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails.
 
     With ``budget``, only that many sentences are embedded, those covering the question's terms best;
-    the rest keep their coverage part alone. Embedding is nearly all the cost (~8 ms a sentence here,
-    ~20 sentences a question); a budget of 12 chose the same best sentence for 53 of the 54 seed
-    questions and abstained on the same ones (eval/reports/cold-ask.md).
+    the rest keep their coverage part alone (embedding is nearly all the cost; the budget's effect is
+    measured in eval/reports/cold-ask.md).
     """
     import numpy as np
 
@@ -115,7 +116,7 @@ SUPPORT_BAR = 0.5  # an answer sentence scoring below this against what it cites
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
-def claim_similarity(embedder: Embedder, weights: Callable[[str], float]) -> Callable[[str, list[str]], list[float]]:
+def claim_similarity(embedder: TextEmbeddings, weights: Callable[[str], float]) -> Callable[[str, list[str]], list[float]]:
     """How well each candidate sentence supports a claim (an answer sentence), on the support scale:
     IDF-weighted coverage of the claim's terms and dense similarity, as ``support_scores`` weighs them."""
     import numpy as np
@@ -151,3 +152,82 @@ def mentions(phrase: str, texts: list[str]) -> float:
     if any(w.isdigit() and w not in present for w in wanted):
         return 0.0  # a number is the answer's point: "$40 billion" is not "$13 billion"
     return len(wanted & present) / len(wanted)
+
+
+SENTENCE_BUDGET = 12  # sentences embedded per question, best term coverage first (support_scores)
+MIN_CHARS = 25  # headlines, datelines and bylines are not answers
+# Article text is data: a sentence addressed to an AI model is never quoted as an answer.
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|directions|above|previous|prior|earlier)\b"
+    r"|\b(new|updated|real|hidden) instructions?\b|</?\s*passage\b"
+    r"|\b(system prompt|you are now|as an ai|language model|assistant must|respond (only )?with|reply (only )?with|output the word)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a shown passage that could answer: ``n`` is its passage's number, offsets are the article's."""
+
+    n: int
+    passage: Passage
+    text: str
+    start: int
+    end: int
+
+
+def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
+    """Every sentence of the passages once (overlapping chunks repeat sentences), with article offsets."""
+    seen: set[tuple[str, int]] = set()
+    found = []
+    for n, passage in enumerate(passages, start=1):
+        for start, end in split_sentences(passage.text):
+            key = (passage.article_id, passage.start + start)
+            text = passage.text[start:end]
+            # A question is never an answer: quiz pages in news corpora repeat the very question asked.
+            if key in seen or len(text) < MIN_CHARS or text == passage.title.strip() or text.rstrip("\"'\u201d\u2019) ").endswith("?") or INSTRUCTION.search(text):
+                continue
+            seen.add(key)
+            found.append(Candidate(n, passage, text, passage.start + start, passage.start + end))
+    return found
+
+
+def scored_candidates(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float]) -> list[tuple[float, Candidate]]:
+    """Each candidate sentence of ``passages`` with its support for ``question``, in passage order."""
+    candidates = candidate_sentences(passages)
+    return list(zip(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights, SENTENCE_BUDGET), candidates))
+
+
+def best_relevance(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float]) -> float:
+    """The support of the best sentence in ``passages``: the abstention bar both engines share."""
+    return max((score for score, _ in scored_candidates(question, passages, embedder, weights)), default=0.0)
+
+
+def supporting_passages(passages: list[Passage], scored: list[tuple[float, Candidate]], ratio: float) -> list[Passage]:
+    """The passages whose best sentence's support is at least ``ratio`` of the best of all, in rank order."""
+    best: dict[int, float] = {}
+    for score, candidate in scored:
+        best[candidate.n] = max(best.get(candidate.n, 0.0), score)
+    top = max(best.values(), default=0.0)
+    return [p for n, p in enumerate(passages, start=1) if best.get(n, 0.0) >= ratio * top] or passages
+
+
+def trim_passages(passages: list[Passage], scored: list[tuple[float, Candidate]], sentences: int) -> list[Passage]:
+    """Each passage cut to ``sentences`` consecutive sentences around its best-supported one (by
+    its ``scored`` candidates); still a verbatim slice of its article."""
+    best: dict[int, tuple[float, int]] = {}
+    for score, candidate in scored:
+        if score > best.get(candidate.n, (-1.0, 0))[0]:
+            best[candidate.n] = (score, candidate.start - candidate.passage.start)
+    trimmed = []
+    for n, passage in enumerate(passages, start=1):
+        spans = split_sentences(passage.text)
+        if len(spans) <= sentences:
+            trimmed.append(passage)
+            continue
+        at = best.get(n, (0.0, 0))[1]
+        centre = next((i for i, (start, end) in enumerate(spans) if start <= at < end), 0)
+        first = min(max(0, centre - (sentences - 1) // 2), len(spans) - sentences)
+        start, end = spans[first][0], spans[first + sentences - 1][1]
+        trimmed.append(replace(passage, start=passage.start + start, end=passage.start + end, text=passage.text[start:end]))
+    return trimmed

@@ -3,6 +3,7 @@
 ``Manifest`` is plain bookkeeping (what the next ingest adds, replaces, skips or prunes);
 ``ChromaManifestStore`` keeps it in a small Chroma collection beside the chunks, so that every
 client of a shared Chroma server sees the same manifest and there is one store to keep in step.
+Out of scope: the chunks themselves (store/index.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .articles import Article
-
-PAGE = 5000
+from ..types import Article, ChunkId
+from .chroma import PAGE, pages
 
 
 @dataclass
@@ -82,6 +82,13 @@ class Manifest:
             self.forgotten.add(article_id)
             self.dirty.discard(article_id)
 
+    def live_keys(self) -> set[tuple[str, str]]:
+        """(article id, hash prefix) of every indexed article version: the ChunkId.key of its chunks."""
+        return {ChunkId.of(article_id, entry.hash, 0, 0).key for article_id, entry in self.articles.items()}
+
+    def key(self, article_id: str) -> tuple[str, str]:
+        return ChunkId.of(article_id, self.articles[article_id].hash, 0, 0).key
+
     @property
     def chunk_count(self) -> int:
         return sum(entry.chunks for entry in self.articles.values())
@@ -112,14 +119,10 @@ class ChromaManifestStore:
 
     def load(self) -> Manifest:
         manifest = Manifest()
-        offset = 0
-        while True:
-            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+        for page in pages(self.collection, ["metadatas"]):
             for article_id, meta in zip(page["ids"], page["metadatas"]):
                 manifest.articles[article_id] = Entry(**{key: meta[key] for key in Entry.__dataclass_fields__ if key in meta})
-            if len(page["ids"]) < PAGE:
-                return manifest
-            offset += PAGE
+        return manifest
 
     def save(self, manifest: Manifest) -> None:
         changed = bool(manifest.dirty or manifest.forgotten)

@@ -1,12 +1,23 @@
-"""The Answer and Citation types both answer engines return, and the shared abstention sentinel."""
+"""Answering retrieved passages: the Answerer protocol, the Answer both engines return, and the shared
+abstention sentinel.
+
+The engines: extractive.py (offline, quotes sentences) and generative.py (an LLM through an LCEL
+chain); support.py scores how well a sentence supports a question or a claim (both engines);
+citations.py turns [n] markers into verbatim quotes. Out of scope: retrieval and rendering.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
-from .retrieval import Passage
-from .timeframe import TimeFrame
+from ..types import Passage, TimeFrame
+
+OnToken = Callable[[str], None]
+Weights = Callable[[str], float]  # term → weight (support.TermWeights)
+History = list[tuple[str, str]]  # earlier (question, answer) turns
 
 # The one phrase that means "not answerable from the articles": the prompts ask the model to
 # say exactly this, the extractive answerer uses it, and the tests and eval look for it.
@@ -90,3 +101,15 @@ class Answer:
             "time_frame": self.time_frame.to_json() if self.time_frame else None,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+class Answerer(Protocol):
+    """What the engine needs of an answer engine."""
+
+    def answer(self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None) -> Answer:
+        """Answer ``standalone`` (the question as retrieved for) from ``passages``; ``on_token`` sees the text as it is produced."""
+        ...
+
+    def condense(self, question: str, history: History) -> str:
+        """A follow-up question made standalone, given the earlier turns."""
+        ...

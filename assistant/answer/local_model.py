@@ -1,4 +1,6 @@
-"""A LangChain chat model over a local GGUF file with llama-cpp-python (the optional 'local' extra)."""
+"""A LangChain chat model over a local GGUF file with llama-cpp-python (the optional 'local' extra).
+
+Only the model: prompts, retries and citations are the generative answerer's (generative.py, models.py)."""
 
 from __future__ import annotations
 

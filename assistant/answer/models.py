@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
-from .config import Settings
-from .errors import ConfigError, ProviderError
+from ..config import Settings
+from ..errors import ConfigError, ProviderError
 
 T = TypeVar("T")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -24,34 +24,25 @@ PLACEHOLDER_KEY = "not-needed"
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
-    """The chat model the settings describe. Retries are ours (``with_retries``), so the client's are off."""
+    """The chat model the settings describe, through LangChain's provider-neutral ``init_chat_model``.
+
+    Retries are ours (``with_retries``), so the client's are off.
+    """
     if settings.model_path is not None:
         return _local_gguf(settings)
-    key = settings.api_key.get_secret_value() if settings.api_key else None
-    if settings.azure_endpoint:
-        from langchain_openai import AzureChatOpenAI
+    from langchain.chat_models import init_chat_model
 
-        return AzureChatOpenAI(
-            azure_endpoint=settings.azure_endpoint,
-            azure_deployment=settings.model,
-            api_version=settings.api_version or "2024-10-21",
-            api_key=key,  # type: ignore[arg-type]
-            temperature=settings.temperature,
-            timeout=settings.timeout,
-            max_retries=0,
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    common: dict[str, Any] = {"temperature": settings.temperature, "timeout": settings.timeout, "max_retries": 0}
+    if settings.azure_endpoint:
+        return init_chat_model(
+            settings.model or "", model_provider="azure_openai", azure_endpoint=settings.azure_endpoint, azure_deployment=settings.model,
+            api_version=settings.api_version or "2024-10-21", api_key=key, **common,
         )
     if key is None and settings.base_url is None:
         raise ConfigError("no API key: set OPENAI_API_KEY (or ASSISTANT_API_KEY), or --base-url for a local server; --offline answers without a model")
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(
-        model=settings.model or DEFAULT_OPENAI_MODEL,
-        base_url=settings.base_url,
-        api_key=key or PLACEHOLDER_KEY,  # type: ignore[arg-type]
-        temperature=settings.temperature,
-        timeout=settings.timeout,
-        max_retries=0,
-        streaming=True,
+    return init_chat_model(
+        settings.model or DEFAULT_OPENAI_MODEL, model_provider="openai", base_url=settings.base_url, api_key=key or PLACEHOLDER_KEY, streaming=True, **common,
     )
 
 

@@ -1,0 +1,53 @@
+"""The offline answerer: no LLM, the answer is the retrieved sentences that best answer the question.
+
+Each sentence is scored by ``support.support_scores`` (embedding similarity, IDF-weighted term
+coverage, answer-type checks). Below ``min_relevance`` it abstains with the shared sentinel
+rather than quote something unrelated. Follow-ups are made standalone by ``condense.carry_subject``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..condense import carry_subject
+from ..embeddings import TextEmbeddings
+from ..types import Passage
+from . import CANNOT_ANSWER, Answer, Citation, History, OnToken, Weights
+from .support import scored_candidates
+
+MAX_SENTENCES = 2
+SECOND_SENTENCE_RATIO = 0.92  # a second sentence must score almost as well as the best one
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting the best-supported sentences of the passages (the Answerer protocol)."""
+
+    def __init__(self, embedder: TextEmbeddings, min_relevance: float) -> None:
+        self.embedder = embedder
+        self.min_relevance = min_relevance
+
+    def answer(self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None) -> Answer:
+        answer = answer_extractively(standalone, passages, self.embedder, self.min_relevance, weights)
+        answer.question = question
+        if on_token:
+            on_token(answer.text)
+        return answer
+
+    def condense(self, question: str, history: History) -> str:
+        return carry_subject(question, [q for q, _ in history])
+
+
+def answer_extractively(question: str, passages: list[Passage], embedder: TextEmbeddings, min_relevance: float, weights: Weights) -> Answer:
+    """Answer from ``passages`` by quoting; abstain when no sentence's support clears ``min_relevance``."""
+    scored = scored_candidates(question, passages, embedder, weights)
+    candidates = [c for _, c in scored]
+    ranked = sorted(((score, i) for i, (score, _) in enumerate(scored)), reverse=True)
+    if not ranked or ranked[0][0] < min_relevance:
+        return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages)
+    best_score = ranked[0][0]
+    chosen = [candidates[i] for score, i in ranked[:MAX_SENTENCES] if score >= max(min_relevance, SECOND_SENTENCE_RATIO * best_score)]
+    chosen.sort(key=lambda c: (c.n, c.start))  # read in article order
+    score_of = {id(candidates[i]): s for s, i in ranked}
+    citations = [Citation(c.n, c.passage, c.text, c.start, c.end, score_of[id(c)]) for c in chosen]
+    text = " ".join(f"{c.text} [{c.n}]" for c in chosen)
+    return Answer(question, text, abstained=False, citations=citations, passages=passages)

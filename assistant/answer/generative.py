@@ -1,0 +1,131 @@
+"""The generative answerer: an LCEL chain (prompt | chat model) over numbered passages.
+
+standalone question → (retrieved passages, by the engine) → the passages that can answer → prompt
+from prompts/ → chat model → short answer line + supporting sentence with its [n] → checked before
+it is shown: a reply without words of its own gets one corrective retry, then the extractive answer
+(engine "extractive-fallback"); markers are checked against the passages shown and moved to the
+best-ranked passage that supports their sentence; each sentence is scored for support by what it
+cites. Passages reach the model inside <passage> delimiters as quoted data, never as instructions.
+Out of scope: talking to the model (models.py) and parsing the reply (reply.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+
+from ..condense import carry_subject
+from ..config import Settings
+from ..embeddings import TextEmbeddings
+from ..tokens import terms
+from ..types import Passage
+from . import CANNOT_ANSWER, Answer, History, OnToken, SentenceCheck, Weights
+from .citations import MarkerStream, Validated, check_sentences, citations_for, retarget, validate
+from .extractive import answer_extractively
+from .models import make_chat_model, stream_text, with_retries
+from .prompts import answer_prompt, condense_prompt, display_date, format_passages, retry_prompt
+from .reply import WordGate, answer_span, has_answer_words, says_cannot_answer, short_answer
+from .support import SUPPORT_BAR, claim_similarity, mentions, scored_candidates, supporting_passages, trim_passages
+
+HISTORY_TURNS = 4  # earlier turns given to the condense prompt
+
+
+class GenerativeAnswerer:
+    """Answers (streaming) and condenses follow-ups with a chat model (the Answerer protocol)."""
+
+    def __init__(self, settings: Settings, embedder: TextEmbeddings, model: BaseChatModel | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.model = model or make_chat_model(settings)
+        # LCEL: prompt | model; the model's stream is read by models.stream_text (retries, markers).
+        self.answer_chain = answer_prompt() | self.model
+        self.retry_chain = retry_prompt() | self.model
+        self.condense_chain = condense_prompt() | self.model | StrOutputParser()
+
+    def answer(self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None) -> Answer:
+        started = time.perf_counter()
+        scored = scored_candidates(standalone, passages, self.embedder, weights)
+        if not passages or max((score for score, _ in scored), default=0.0) < self.settings.min_relevance:
+            if on_token:
+                on_token(CANNOT_ANSWER)
+            return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
+        # The prompt is most of a local model's time: show it the passages that can answer.
+        if self.settings.prompt_support_ratio:
+            passages = supporting_passages(passages, scored, self.settings.prompt_support_ratio)
+        if self.settings.passage_sentences:
+            passages = trim_passages(passages, scored, self.settings.passage_sentences)
+        inputs = {"passages": format_passages(passages), "question": standalone, "today": display_date(today)}
+        gate = WordGate(on_token)
+        raw = self._reply(self.answer_chain, inputs, len(passages), gate)
+        if not says_cannot_answer(raw) and not has_answer_words(raw, standalone):
+            gate.held = ""  # the wordless reply is never shown
+            raw = self._reply(self.retry_chain, {**inputs, "previous": raw}, len(passages), gate)
+        timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
+        if says_cannot_answer(raw):
+            return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm", timings_ms=timings)
+        if not has_answer_words(raw, standalone):  # twice without words: the extractive answer, flagged
+            fallback = answer_extractively(standalone, passages, self.embedder, self.settings.min_relevance, weights)
+            fallback.question, fallback.engine = question, "extractive-fallback"
+            gate.feed(fallback.text)
+            fallback.timings_ms = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
+            return fallback
+        return self._cited(question, standalone, raw, passages, weights, timings)
+
+    def _cited(self, question: str, standalone: str, raw: str, passages: list[Passage], weights: Weights, timings: dict[str, float]) -> Answer:
+        """Citations for the reply's markers, and each sentence's support by what it cites.
+
+        The short-answer line ("Colombia") is scored as the question answered by it, so that its quote
+        is the sentence that answers the question, and it counts as supported only if its words occur
+        in what it cites.
+        """
+        similarity = claim_similarity(self.embedder, weights)
+        checked = validate(raw, len(passages))
+        short = short_answer(checked.text)
+
+        def as_scored(v: Validated) -> Validated:
+            if not v.claims or v.claims[0][0].rstrip(".") != short:
+                return v
+            return replace(v, claims=[(f"{standalone} {short}", v.claims[0][1]), *v.claims[1:]])
+
+        moved_to, moved = retarget(as_scored(checked), passages, similarity, SUPPORT_BAR)
+        if moved:
+            checked = replace(validate(moved_to.text, len(passages)), dropped=moved_to.dropped)
+        scoring = as_scored(checked)
+        citations = citations_for(scoring, passages, similarity)
+        sentences = check_sentences(scoring, citations, passages, similarity, SUPPORT_BAR)
+        if sentences and scoring is not checked:  # the short-answer line, as written, checked by its words
+            first = sentences[0]
+            quotes = [c.quote for c in citations if c.n in first.citations] or [c.quote for c in citations] or [p.text for p in passages]
+            support = mentions(short, quotes)
+            sentences[0] = SentenceCheck(checked.claims[0][0], first.start, first.end, first.citations, support, support >= SUPPORT_BAR)
+        return Answer(
+            question, checked.text, abstained=False, citations=citations, passages=passages, dropped_markers=checked.dropped,
+            moved_markers=moved, engine="llm", timings_ms=timings, short_answer=answer_span(short, standalone), sentences=sentences,
+        )
+
+    def _reply(self, chain: Any, inputs: dict[str, str], passage_count: int, gate: WordGate) -> str:
+        """The model's streamed reply; shown through the marker filter and the word gate."""
+        markers = MarkerStream(passage_count)
+        raw = stream_text(chain, inputs, self.settings, lambda piece: gate.feed(markers.feed(piece)))
+        gate.feed(markers.close())
+        return raw
+
+    def condense(self, question: str, history: History) -> str:
+        """A standalone version of a follow-up question; the offline rewrite when the model's is implausible."""
+        turns = history[-HISTORY_TURNS:]
+        transcript = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in turns)
+        reply = with_retries(lambda: self.condense_chain.invoke({"history": transcript, "question": question}), self.settings)
+        lines = reply.strip().strip('"').splitlines()
+        rewrite = lines[0].strip() if lines else ""
+        return rewrite if plausible_rewrite(rewrite, question) else carry_subject(question, [q for q, _ in history])
+
+
+def plausible_rewrite(rewrite: str, question: str) -> bool:
+    """A rewrite must keep the follow-up's own content words; small models sometimes answer instead of rewriting."""
+    wanted = terms(question)
+    return 3 <= len(rewrite) <= 500 and (not wanted or bool(wanted & terms(rewrite)))

@@ -1,0 +1,192 @@
+"""Scale benchmark: the RealTime QA index as it is (~42k chunks) and grown ten times (~420k), side by side.
+
+    python eval/scale.py --base ~/.local/share/assistant/realtimeqa --work ~/.local/share/assistant/scale --out eval/reports/scale
+
+Measured for each index, each in fresh processes: warm retrieval p50/p95 over the 139 dev questions,
+cold `ask` (median wall time), peak RSS of `ask` and of `ingest`, the sidecar's size, and the wall
+time of an incremental `ingest` of 10 new articles into it (everything it rebuilds included).
+
+The grown index is synthesised from the real one so that it builds in minutes: each real article
+is copied nine more times under new ids, its chunks in a shuffled order and its date moved back
+by half a year per copy (old news). Every synthetic chunk's text is a real chunk's text with the
+same title, so its stored vector is the real one's: the vectors are reused honestly, never
+invented. The copies are syndicated duplicates, which de-duplication has to collapse at query time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = """
+import json, statistics, sys, time
+from assistant.config import Settings
+from assistant.embeddings import LocalMiniLM
+from assistant.retrieval import Retriever
+from assistant.store.index import Index
+from assistant.types import Filters, parse_date
+settings = Settings(index=sys.argv[1])
+retriever = Retriever(Index(settings, LocalMiniLM()), settings)
+questions = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8") if line.strip()]
+retriever.retrieve(questions[0]["question"], filters=Filters(as_of=parse_date(questions[0]["question_date"])))
+times = []
+for q in questions:
+    started = time.perf_counter()
+    retriever.retrieve(q["question"], filters=Filters(as_of=parse_date(q["question_date"])))
+    times.append((time.perf_counter() - started) * 1000)
+times.sort()
+print(json.dumps({"p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))]}))
+"""
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of ``command`` in a fresh process (GNU time reports the RSS)."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, env=env or os.environ.copy())
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed: {done.stderr[-2000:]}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    return wall, int(rss.group(1)) / 1024 if rss else float("nan"), done.stdout
+
+
+def size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def new_articles(corpus: Path, path: Path, n: int = 10) -> None:
+    """``n`` real articles under new ids (so that each run adds, and embeds, ten articles)."""
+    from assistant.articles import load_paths
+
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    picked = sorted(load_paths([corpus]).articles, key=lambda a: a.id)[:: 379][:n]
+    with open(path, "w", encoding="utf-8") as handle:
+        for a in picked:
+            handle.write(json.dumps({"id": f"{a.id}-new{stamp}", "text": a.text, "title": a.title, "published": a.published, "source": a.source, "url": a.url}) + "\n")
+
+
+def measure(index: Path, data: Path, work: Path, runs: int) -> dict[str, Any]:
+    assistant = [sys.executable, "-m", "assistant"]
+    question = "Which continent will require a common charging standard for phones?"
+    probe = work / "probe.py"
+    probe.write_text(PROBE, encoding="utf-8")
+    _, probe_rss, out = timed([sys.executable, str(probe), str(index), str(data / "questions_dev.jsonl")])
+    latency = json.loads(out.strip().splitlines()[-1])
+    asks = [timed([*assistant, "ask", "--offline", "--index", str(index), question]) for _ in range(runs)]
+    batch = work / "new10.jsonl"
+    new_articles(data / "corpus", batch)
+    ingest_wall, ingest_rss, ingest_out = timed([*assistant, "ingest", "--json", "--index", str(index), str(batch)])
+    return {
+        "chunks": _chunks(index),
+        "warm_retrieval_p50_ms": round(latency["p50_ms"], 1),
+        "warm_retrieval_p95_ms": round(latency["p95_ms"], 1),
+        "cold_ask_s": round(sorted(wall for wall, _, _ in asks)[len(asks) // 2], 2),
+        "ask_peak_rss_mb": round(max(rss for _, rss, _ in asks)),
+        "sidecar_mb": round(size_mb(index / "sidecar")),
+        "add_10_articles_s": round(ingest_wall, 1),
+        "add_10_articles_peak_rss_mb": round(ingest_rss),
+        "add_10_articles_embedded": json.loads(ingest_out)["chunks_embedded"],
+    }
+
+
+def _chunks(index: Path) -> int:
+    meta = json.loads((index / "sidecar" / "meta.json").read_text(encoding="utf-8"))
+    return int(meta.get("count") or len(meta.get("ids", [])))
+
+
+def grow(base: Path, target: Path, factor: int, seed: int = 0) -> float:
+    """Write the synthetic ``factor``-times index at ``target`` from ``base``'s read snapshot; returns seconds."""
+    import numpy as np
+
+    from assistant.config import Settings
+    from assistant.embeddings import LocalMiniLM
+    from assistant.ingest import chunk_metadata
+    from assistant.store.index import Index
+    from assistant.types import Article, Chunk, ChunkId, article_of
+
+    started = time.perf_counter()
+    source = Index(Settings(index=base), LocalMiniLM())
+    reader = source.chunks()
+    ids = list(reader.ids())
+    vectors = reader.vectors(ids)
+    stored = reader.passages(ids)
+    by_article: dict[str, list[str]] = {}
+    for chunk_id in ids:
+        by_article.setdefault(article_of(chunk_id), []).append(chunk_id)
+    shutil.rmtree(target, ignore_errors=True)
+    index = Index(Settings(index=target), LocalMiniLM(), create=True)
+    rng = random.Random(seed)
+    batch: tuple[list[str], list[Any], list[str], list[dict[str, Any]]] = ([], [], [], [])
+    for copy in range(factor):
+        for article_id, chunk_ids in by_article.items():
+            order = sorted(chunk_ids, key=lambda c: ChunkId.parse(c).start)
+            if copy:
+                rng.shuffle(order)
+            meta = stored[order[0]][1]
+            published = meta.get("published", "")
+            if copy and published:
+                published = (date.fromisoformat(published) - timedelta(days=183 * copy)).isoformat()
+            texts = [stored[c][0] for c in order]
+            article = Article(f"{article_id}-x{copy}" if copy else article_id, "\n".join(texts), meta.get("title", ""), meta.get("source", ""), meta.get("url", ""), published, "synthetic")
+            offset = 0
+            for chunk_id, text in zip(order, texts, strict=True):
+                chunk = Chunk(str(ChunkId.of(article.id, article.content_hash, offset, offset + len(text))), article.id, offset, offset + len(text), text)
+                offset += len(text) + 1
+                batch[0].append(chunk.id)
+                batch[1].append(vectors[chunk_id])
+                batch[2].append(text)
+                batch[3].append(chunk_metadata(article, chunk))
+            index.manifest.record(article, len(order))
+            if len(batch[0]) >= 5000:
+                index.upsert(batch[0], np.asarray(batch[1]), batch[2], batch[3])
+                batch = ([], [], [], [])
+    if batch[0]:
+        index.upsert(batch[0], np.asarray(batch[1]), batch[2], batch[3])
+    index.save_manifest()
+    index.refresh_sidecar(writer=True)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--base", type=Path, default=Path.home() / ".local/share/assistant/realtimeqa", help="the full RealTime QA index (built by eval/run.py --prepare)")
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "realtimeqa")
+    p.add_argument("--work", type=Path, default=Path.home() / ".local/share/assistant/scale", help="where the copy of the base and the grown index live")
+    p.add_argument("--factor", type=int, default=10)
+    p.add_argument("--runs", type=int, default=5, help="cold `ask` runs per index")
+    p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "scale")
+    args = p.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"command": "python eval/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    small = args.work / "x1"
+    if not small.exists():  # a copy: each measurement adds ten articles to the index it measures
+        shutil.copytree(args.base, small)
+    results["x1"] = measure(small, args.data, args.work, args.runs)
+    big = args.work / f"x{args.factor}"
+    if not (big / "sidecar" / "meta.json").exists():
+        results["build_seconds"] = round(grow(small, big, args.factor), 1)
+    results[f"x{args.factor}"] = measure(big, args.data, args.work, args.runs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    rows = [key for key in results["x1"] if key != "chunks"]
+    lines = [f"# Scale: the RealTime QA index and {args.factor} times it", "", f"Command: `{results['command']}`", "",
+             f"| measure | {results['x1']['chunks']:,} chunks | {results[f'x{args.factor}']['chunks']:,} chunks |", "|---|---|---|"]
+    lines += [f"| {key} | {results['x1'][key]} | {results[f'x{args.factor}'][key]} |" for key in rows]
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
