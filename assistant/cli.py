@@ -205,7 +205,9 @@ def chat(
 def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model: EmbedOpt = None, as_json: JsonOpt = False) -> None:
     """Show what is indexed: articles, chunks, embedding model, index path and size."""
     with failing():
-        info = _open_index(index, chroma_url, embedding_model).status()
+        from .maintenance import status
+
+        info = status(_open_index(index, chroma_url, embedding_model))
     from .render import human_size, out, print_json
 
     if as_json:
@@ -213,7 +215,7 @@ def status(index: IndexOpt = None, chroma_url: ChromaOpt = None, embedding_model
         return
     for label, value in (("index", info.index), ("vectors", info.chroma), ("articles", info.articles), ("chunks", info.chunks),
                          ("embedding model", info.embedding_model), ("size", human_size(info.size_bytes)),
-                         ("sidecar", "up to date" if info.bm25_fresh else "stale (run assistant doctor --fix)")):
+                         ("sidecar", "none (the server answers)" if info.chroma.startswith("http") else "up to date" if info.bm25_fresh else "stale (run assistant doctor --fix)")):
         out.print(f"{label:<15} {value}")
 
 

@@ -90,11 +90,16 @@ class Assistant:
         answer.standalone_question = standalone
         answer.timings_ms = timings
         answer.time_frame = frame
+        answer.retrieved = passages
         return answer
 
     def term_weights(self) -> TermWeights:
-        """IDF of the indexed chunks' terms (from the BM25 sidecar), computed once per process."""
+        """IDF of the indexed chunks' terms (from the word index: the BM25 sidecar, or the server's counts
+        of the words asked so far, a mapping that grows with each question), made once per process."""
         if self._weights is None:
-            frequencies, documents = self.index.sidecar.document_frequencies() if self.index.sidecar.exists() else ({}, 0)
+            lexical = self.retriever.lexical
+            if lexical is None and not self.settings.chroma_url and self.index.sidecar.exists():  # hybrid search off: the sidecar still counts
+                lexical = self.index.sidecar
+            frequencies, documents = lexical.document_frequencies() if lexical else ({}, 0)
             self._weights = idf_weights(frequencies, documents) if documents else TermWeights.uniform()
         return self._weights

@@ -116,3 +116,27 @@ def rebuild_vectors(index: Index, skip: set[str]) -> None:
     index.client.delete_collection(name)
     target.modify(name=name)
     index.reopen()
+
+
+@dataclass
+class IndexStatus:
+    articles: int
+    chunks: int
+    embedding_model: str
+    index: str
+    chroma: str
+    size_bytes: int
+    bm25_fresh: bool
+
+
+def status(index: Index) -> IndexStatus:
+    """What is indexed, where, and whether the sidecar is in step (`assistant status`)."""
+    return IndexStatus(
+        articles=len(index.manifest.articles),
+        chunks=index.collection.count(),
+        embedding_model=str((index.collection.metadata or {}).get("embedding_model", "")),
+        index=str(index.path),
+        chroma=index.where(),
+        size_bytes=sum(f.stat().st_size for f in index.path.rglob("*") if f.is_file()),
+        bm25_fresh=index.sidecar_fresh(),
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 from .config import Settings
 from .store.index import Index
-from .store.readers import ChunkReader
+from .store.readers import ChunkReader, Lexical
 from .timeframe import question_frame, without_time_words
 from .types import NO_FRAME, Filters, Passage, TimeFrame, article_of, day_number
 
@@ -126,8 +126,8 @@ class Retriever:
         self.index = index
         self.settings = settings
         self.chunks: ChunkReader = index.chunks()  # the sidecar's snapshot, or Chroma (see Index.chunks)
+        self.lexical: Lexical | None = index.lexical()  # the sidecar's BM25, a server's document filters, or none
         self.preference = DatePreference(settings.date_half_life_days, settings.date_shoulder, settings.date_long_half_life_days, settings.date_floor)
-        self.sidecar = index.sidecar
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The top ``k`` passages for ``question`` (see ``ranked``)."""
@@ -152,36 +152,35 @@ class Retriever:
             question = without_time_words(question, filters.as_of or date.today()) or question
         tentative = frame if frame.source != "none" or filters.as_of is None else TimeFrame(filters.as_of - timedelta(days=AS_OF_DAYS), filters.as_of, "as_of")
         window = self._window(tentative, filters) if self.settings.recency else None
-        days = self.sidecar.days_by_id() if self.settings.recency and self.sidecar.exists() else None
-        # BM25 before the question's embedding: on a cold start the model may still be loading.
-        bm25 = self.sidecar.scores(question) if self.settings.hybrid and self.sidecar.exists() else None
-        lexical = self._lexical(bm25, n, filters)
+        # Words before the question's embedding: on a cold start the model may still be loading.
+        lexical = self.lexical.search(question, n, filters) if self.lexical else []
         query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         # One dense query, deep enough that its part within the window makes a list of its own
         # (a second, filtered query costs Chroma far more than reading deeper: eval/reports/bench.md).
-        dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window and days else n, filters)
+        dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window else n, filters)
+        recent_lexical = self.lexical.search(question, n, window) if self.lexical and window is not None else []
+        ids = [chunk_id for hits in (dense, lexical, recent_lexical) for chunk_id, _ in hits]
+        days = self.chunks.days_of(ids) if self.settings.recency else {}
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
         window_lists: list[list[str]] = []
-        recent_lexical: list[tuple[str, float]] = []
-        if window is not None and days:
+        if window is not None:
             first, last = window.day_range()
             assert first is not None and last is not None  # a window always has both ends
-            recent_lexical = self._lexical(bm25, n, window)
             window_lists = [[chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n], [chunk_id for chunk_id, _ in recent_lexical]]
         if (frame.source == "none" or not frame.firm) and window_lists:  # a frame the candidates must bear out
             fused = _fuse(ranked_lists)
             similarity = self._similarities(fused, dict(dense), query_vector)
-            scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, NO_FRAME)
-            frame = tentative if self._recent_is_competitive(scores, tentative, days or {}) else NO_FRAME
+            scores = self._second_stage(fused, similarity, dict(lexical), days, filters, NO_FRAME)
+            frame = tentative if self._recent_is_competitive(scores, tentative, days) else NO_FRAME
         if frame.source != "none":
             lexical = lexical + recent_lexical
             fused = _fuse(ranked_lists + window_lists)
             similarity = self._similarities(fused, dict(dense), query_vector)
-            scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, frame)
+            scores = self._second_stage(fused, similarity, dict(lexical), days, filters, frame)
         elif not window_lists:
             fused = _fuse(ranked_lists)
             similarity = self._similarities(fused, dict(dense), query_vector)
-            scores = self._second_stage(fused, similarity, dict(lexical), days or {}, filters, frame)
+            scores = self._second_stage(fused, similarity, dict(lexical), days, filters, frame)
         # Only now is any text read (a round trip that grows with the number of chunks asked for).
         ranked = sorted(scores, key=lambda c: -scores[c])[: max(TEXT_READ, 4 * k)]
         passages = self._materialise(ranked, scores, similarity, dict(lexical))
@@ -202,12 +201,6 @@ class Retriever:
         return filters.window(frame.start - timedelta(days=WINDOW_LEAD_DAYS), frame.end + timedelta(days=1))
 
     # --- first stage -------------------------------------------------------------
-
-    def _lexical(self, scores: Any, n: int, filters: Filters) -> list[tuple[str, float]]:
-        """The top ``n`` of the question's BM25 scores (None: BM25 off or no term indexed) within ``filters``."""
-        if scores is None:
-            return []
-        return self.sidecar.top(scores, n, self.sidecar.filter_mask(filters))
 
     def _similarities(self, fused: dict[str, float], dense: dict[str, float], query_vector: Any) -> dict[str, float]:
         """Cosine similarity of every candidate; BM25-only hits get theirs from their stored vectors."""

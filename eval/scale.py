@@ -101,8 +101,9 @@ def measure(index: Path, data: Path, work: Path, runs: int) -> dict[str, Any]:
 
 
 def _chunks(index: Path) -> int:
-    meta = json.loads((index / "sidecar" / "meta.json").read_text(encoding="utf-8"))
-    return int(meta.get("count") or len(meta.get("ids", [])))
+    from assistant.store.sidecar import Sidecar
+
+    return len(Sidecar(index / "sidecar").live_ids())
 
 
 def grow(base: Path, target: Path, factor: int, seed: int = 0) -> float:
@@ -118,9 +119,11 @@ def grow(base: Path, target: Path, factor: int, seed: int = 0) -> float:
     started = time.perf_counter()
     source = Index(Settings(index=base), LocalMiniLM())
     reader = source.chunks()
-    ids = list(reader.ids())
+    ids = source.sidecar.live_ids()
     vectors = reader.vectors(ids)
-    stored = reader.passages(ids)
+    stored: dict[str, Any] = {}
+    for first in range(0, len(ids), 10000):  # SQLite caps the parameters of one statement
+        stored.update(reader.passages(ids[first : first + 10000]))
     by_article: dict[str, list[str]] = {}
     for chunk_id in ids:
         by_article.setdefault(article_of(chunk_id), []).append(chunk_id)
@@ -128,6 +131,7 @@ def grow(base: Path, target: Path, factor: int, seed: int = 0) -> float:
     index = Index(Settings(index=target), LocalMiniLM(), create=True)
     rng = random.Random(seed)
     batch: tuple[list[str], list[Any], list[str], list[dict[str, Any]]] = ([], [], [], [])
+    everything: tuple[list[tuple[str, str, dict[str, Any]]], list[Any]] = ([], [])  # for the sidecar, written directly
     for copy in range(factor):
         for article_id, chunk_ids in by_article.items():
             order = sorted(chunk_ids, key=lambda c: ChunkId.parse(c).start)
@@ -149,13 +153,23 @@ def grow(base: Path, target: Path, factor: int, seed: int = 0) -> float:
                 batch[3].append(chunk_metadata(article, chunk))
             index.manifest.record(article, len(order))
             if len(batch[0]) >= 5000:
-                index.upsert(batch[0], np.asarray(batch[1]), batch[2], batch[3])
+                flush(index, batch, everything)
                 batch = ([], [], [], [])
+    flush(index, batch, everything)
+    index.save_manifest()
+    # The sidecar straight from what was written (the same rows a rebuild would read back from Chroma).
+    index.sidecar.build(everything[0], index.manifest.digest(), index.embedder.name, len(index.manifest.articles), np.asarray(everything[1], dtype=np.float32))
+    index.refresh_sidecar(writer=True)  # clears the stale marker; the sidecar is fresh, so nothing is rebuilt
+    return time.perf_counter() - started
+
+
+def flush(index: Any, batch: tuple[list[str], list[Any], list[str], list[dict[str, Any]]], everything: tuple[list[Any], list[Any]]) -> None:
+    import numpy as np
+
     if batch[0]:
         index.upsert(batch[0], np.asarray(batch[1]), batch[2], batch[3])
-    index.save_manifest()
-    index.refresh_sidecar(writer=True)
-    return time.perf_counter() - started
+        everything[0].extend(zip(batch[0], batch[2], batch[3]))
+        everything[1].extend(batch[1])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,8 +2,9 @@
 
 Layout of the index directory: ``chroma/`` (embedded store only), ``sidecar/`` and ``write.lock``.
 Chroma holds two collections: the chunks and the manifest (``<name>__manifest``). With
-``chroma_url`` both live on the server, shared by every client; the directory then keeps this
-client's BM25 sidecar (rebuilt when the manifest digest changes) and the writer lock.
+``chroma_url`` both live on the server, shared by every client; the directory then keeps only the
+writer lock: a client reads chunks from the server and asks it for words too
+(store/server_lexical.py), so it never copies the collection.
 
 Queries on an embedded index read the sidecar's snapshot of the collection and do not open Chroma
 at all while it is current. It is current unless ``sidecar.stale`` exists: every writer creates
@@ -25,7 +26,8 @@ from ..errors import EmptyIndexError, IndexBusyError, IndexMismatchError
 from ..types import ChunkId
 from . import chroma
 from .manifest import ChromaManifestStore, Manifest
-from .readers import ChromaChunks, ChunkReader
+from .readers import ChromaChunks, ChunkReader, Lexical
+from .server_lexical import ServerLexical
 from .sidecar import Sidecar
 
 REBUILD_SHARE = 0.2  # a write that adds more than this share of the sidecar's rows (and over APPEND_ALWAYS) rebuilds it
@@ -52,17 +54,6 @@ class WriteLog:
         return len(self.ids)
 
 
-@dataclass
-class IndexStatus:
-    articles: int
-    chunks: int
-    embedding_model: str
-    index: str
-    chroma: str
-    size_bytes: int
-    bm25_fresh: bool
-
-
 class Index:
     """Open (or create) the index for ``settings`` with ``embedder``; refuses a different embedding model.
 
@@ -83,9 +74,10 @@ class Index:
         self._manifest: Manifest | None = None  # loaded on first use: readers need only its digest
         self._marked_stale = False
         self._log: WriteLog | None = None  # what this writer added and removed, while the sidecar can be extended with it
+        self._server_reader: ChromaChunks | None = None
         if create:
             self._open(create=True)
-        else:  # the sidecar records the model too: a reader is refused without opening Chroma
+        elif not settings.chroma_url:  # the sidecar records the model too: a reader is refused without opening Chroma
             meta = self.sidecar.read_meta()
             self._check_model(meta.embedding_model if meta else "")
 
@@ -211,11 +203,15 @@ class Index:
                 self.collection.delete(ids=ids[first : first + chroma.PAGE])
 
     def stored_chunks(self) -> dict[tuple[str, str], list[str]]:
-        """Chunk ids in Chroma grouped by article version (ChunkId.key)."""
+        """Chunk ids in Chroma grouped by article version (ChunkId.key).
+
+        A writer whose sidecar matched Chroma when it began (see ``begin_write``) reads them from the
+        sidecar: the same ids, without paging through a large collection on every ingest.
+        """
         from ..errors import IndexCorruptError
 
         grouped: dict[tuple[str, str], list[str]] = {}
-        for chunk_id in chroma.all_ids(self.collection):
+        for chunk_id in self.sidecar.live_ids() if self._log is not None else chroma.all_ids(self.collection):
             try:
                 key = ChunkId.parse(chunk_id).key
             except ValueError:
@@ -242,25 +238,27 @@ class Index:
     def sidecar_fresh(self) -> bool:
         """The sidecar was built from the indexed content (the digest recorded with the manifest, or computed),
         and an embedded index's sidecar holds the snapshot written after the last write."""
-        if not self.settings.chroma_url and (self._stale_marker.exists() or not self.sidecar.has_snapshot()):
+        if self.settings.chroma_url:  # a server's clients keep no sidecar
+            return True
+        if self._stale_marker.exists() or not self.sidecar.has_snapshot():
             return False
         return self.sidecar.digest() == (self.manifest_store.recorded_digest() or self.manifest.digest())
 
     def rebuild_sidecar(self) -> None:
-        """Rebuild the sidecar from Chroma; with the snapshot (embedded index), vectors carried over by id."""
+        """Rebuild the sidecar (BM25 and the read snapshot) from Chroma, vectors carried over by id."""
         import numpy as np
 
+        if self.settings.chroma_url:  # a server's clients keep no sidecar
+            return
         chunks = list(chroma.documents(self.collection))
-        vectors = None
-        if not self.settings.chroma_url:
-            old = self.sidecar.vectors([chunk_id for chunk_id, _, _ in chunks]) if self.sidecar.has_snapshot() else {}
-            new = self.read_vectors([chunk_id for chunk_id, _, _ in chunks if chunk_id not in old])
-            dimension = len(next(iter(old.values()), next(iter(new.values()), []))) or self.embedder.dimension
-            vectors = np.zeros((len(chunks), dimension), dtype=np.float32)  # an unreadable vector stays 0: never near
-            for row, (chunk_id, _, _) in enumerate(chunks):
-                vector = old.get(chunk_id, new.get(chunk_id))
-                if vector is not None:
-                    vectors[row] = vector
+        old = self.sidecar.vectors([chunk_id for chunk_id, _, _ in chunks]) if self.sidecar.has_snapshot() else {}
+        new = self.read_vectors([chunk_id for chunk_id, _, _ in chunks if chunk_id not in old])
+        dimension = len(next(iter(old.values()), next(iter(new.values()), []))) or self.embedder.dimension
+        vectors = np.zeros((len(chunks), dimension), dtype=np.float32)  # an unreadable vector stays 0: never near
+        for row, (chunk_id, _, _) in enumerate(chunks):
+            vector = old.get(chunk_id, new.get(chunk_id))
+            if vector is not None:
+                vectors[row] = vector
         self.sidecar.build(chunks, self.manifest.digest(), self.embedder.name, len(self.manifest.articles), vectors)
 
     def refresh_sidecar(self, writer: bool, force: bool = False) -> None:
@@ -289,12 +287,12 @@ class Index:
         writer crashed). On an embedded index it needs the write lock to do so, and skips the rebuild
         while a writer holds it, answering from Chroma meanwhile.
         """
+        if self.settings.chroma_url:
+            if self._server_reader is None:
+                self._server_reader = ChromaChunks(self.collection)
+            return self._server_reader
         if self.snapshot_current():
             return self.sidecar
-        if self.settings.chroma_url:
-            if self.settings.hybrid and not self.sidecar_fresh():
-                self.rebuild_sidecar()
-            return ChromaChunks(self.collection)
         if not self.sidecar_fresh():
             try:
                 lock = self.write_lock(wait_seconds=0)
@@ -306,13 +304,10 @@ class Index:
                 lock.release()
         return self.sidecar
 
-    def status(self) -> IndexStatus:
-        return IndexStatus(
-            articles=len(self.manifest.articles),
-            chunks=self.collection.count(),
-            embedding_model=str((self.collection.metadata or {}).get("embedding_model", "")),
-            index=str(self.path),
-            chroma=self.where(),
-            size_bytes=sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
-            bm25_fresh=self.sidecar_fresh(),
-        )
+    def lexical(self) -> Lexical | None:
+        """What word search reads: the sidecar's BM25, or for a server's client the server (None: hybrid off)."""
+        if not self.settings.hybrid:
+            return None
+        if self.settings.chroma_url:
+            return ServerLexical(self.collection, self.chunks().count())
+        return self.sidecar if self.sidecar.exists() else None

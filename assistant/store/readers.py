@@ -1,11 +1,14 @@
-"""What retrieval asks of stored chunks (the ChunkReader protocol), answered by Chroma itself.
+"""What retrieval asks of stored chunks (the ChunkReader protocol, answered here by Chroma itself)
+and of a word index (the Lexical protocol).
 
-The other implementation is the sidecar's read snapshot (store/sidecar.py); store/index.py chooses
-which one a query reads. Out of scope: writing, and ranking (retrieval.py).
+The other ChunkReader is the sidecar's read snapshot (store/sidecar.py); the Lexical ones are the
+sidecar's BM25 and, for clients of a Chroma server, store/server_lexical.py. store/index.py chooses
+which ones a query reads. Out of scope: writing, and ranking (retrieval.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..types import Filters
@@ -32,6 +35,22 @@ class ChunkReader(Protocol):
         """chunk id → (text, metadata) for those of ``ids`` that are stored."""
         ...
 
+    def days_of(self, ids: list[str]) -> dict[str, int]:
+        """chunk id → publication day number (-1: unknown) for at least ``ids``."""
+        ...
+
+
+class Lexical(Protocol):
+    """Word search over the stored chunks."""
+
+    def search(self, question: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+        """The ``n`` best (chunk id, score) for the words of ``question`` within ``filters``, best first."""
+        ...
+
+    def document_frequencies(self) -> tuple[Mapping[str, int], int]:
+        """(term → chunks containing it, number of chunks), for weighing a question's terms."""
+        ...
+
 
 def chroma_where(filters: Filters) -> dict[str, Any] | None:
     """``filters``' since/until/source as one Chroma where clause (None when they filter nothing)."""
@@ -54,6 +73,7 @@ class ChromaChunks:
     def __init__(self, collection: Any) -> None:
         self.collection = collection
         self._size: int | None = None  # asked once: a round trip per query otherwise
+        self._days: dict[str, int] = {}  # publication days seen in answers so far
 
     def count(self) -> int:
         if self._size is None:
@@ -63,8 +83,19 @@ class ChromaChunks:
     def nearest(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
         if not self.count():
             return []
-        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, self.count()), where=chroma_where(filters), include=["distances"])
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, self.count()), where=chroma_where(filters), include=["distances", "metadatas"])
+        self._remember_days(result["ids"][0], result["metadatas"][0])
         return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(result["ids"][0], result["distances"][0])]
+
+    def days_of(self, ids: list[str]) -> dict[str, int]:
+        missing = [chunk_id for chunk_id in dict.fromkeys(ids) if chunk_id not in self._days]
+        for got in by_ids(self.collection, missing, ["metadatas"]):
+            self._remember_days(got["ids"], got["metadatas"])
+        return self._days
+
+    def _remember_days(self, ids: list[str], metadatas: list[Any]) -> None:
+        for chunk_id, meta in zip(ids, metadatas):
+            self._days[chunk_id] = int((meta or {}).get("published_day", -1))
 
     def similarities(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
         import numpy as np

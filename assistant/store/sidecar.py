@@ -21,32 +21,19 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..types import Filters
 from .bm25 import SegmentedBM25
-from .bm25 import build as build_bm25
+from .segments import Chunks, SidecarMeta, write_meta, write_segment
 
 if TYPE_CHECKING:
     import numpy as np
 
-Chunks = list[tuple[str, str, dict[str, Any]]]  # (id, text, metadata)
 MAX_SEGMENTS = 8  # more, or more than MAX_DELETED of the rows deleted (and over DELETED_ALWAYS), and the next change rebuilds whole
 MAX_DELETED = 0.1
 DELETED_ALWAYS = 1000  # deleted rows never worth a rebuild on their own
-
-
-@dataclass
-class SidecarMeta:
-    digest: str
-    embedding_model: str = ""
-    articles: int = 0
-    snapshot: bool = False  # vectors, texts and metadata are here too (embedded indexes)
-    segments: list[str] = field(default_factory=list)
-    rows: int = 0  # over all segments, deleted ones included
-    sources: list[str] = field(default_factory=list)  # sources.npy holds indexes into this
 
 
 class Sidecar:
@@ -68,6 +55,7 @@ class Sidecar:
         self._rows: dict[str, int] | None = None
         self._days_by_id: dict[str, int] | None = None
         self._db: Any = None
+        self._scored: tuple[str, Any] = ("", None)  # the last question and its BM25 scores
 
     # --- metadata ------------------------------------------------------------------------
 
@@ -114,8 +102,8 @@ class Sidecar:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             meta = SidecarMeta(digest, embedding_model, articles, snapshot=vectors is not None)
-            _write_segment(tmp, meta, chunks, vectors)
-            _write_meta(tmp, meta)
+            write_segment(tmp, meta, chunks, vectors)
+            write_meta(tmp, meta)
             old = self.directory.with_name(self.directory.name + ".old")
             shutil.rmtree(old, ignore_errors=True)
             if self.directory.exists():
@@ -139,11 +127,11 @@ class Sidecar:
         deleted[: meta.rows] = self._array("deleted")
         deleted[list(rows.values())] = True
         if chunks:
-            _write_segment(self.directory, meta, chunks, vectors)
+            write_segment(self.directory, meta, chunks, vectors)
         np.save(self.directory / "deleted.tmp.npy", deleted)
         os.replace(self.directory / "deleted.tmp.npy", self.directory / "deleted.npy")
         meta.digest, meta.articles = digest, articles
-        _write_meta(self.directory, meta)
+        write_meta(self.directory, meta)
         self.close()
 
     # --- reading ---------------------------------------------------------------------------
@@ -198,6 +186,17 @@ class Sidecar:
         """
         model = self._bm25_model()
         return model.scores(query) if model else None
+
+    def search(self, question: str, n: int, filters: Filters) -> list[tuple[str, float]]:
+        """The ``n`` best (chunk id, BM25 score) for ``question`` within ``filters`` (the Lexical interface)."""
+        if question != self._scored[0]:  # retrieval asks twice per question (all dates, then the time frame)
+            self._scored = (question, self.scores(question))
+        scores = self._scored[1]
+        return [] if scores is None else self.top(scores, n, self.filter_mask(filters))
+
+    def days_of(self, ids: list[str]) -> dict[str, int]:
+        """Chunk id → publication day (-1: unknown); the sidecar knows every chunk's, so all of them."""
+        return self.days_by_id()
 
     def document_frequencies(self) -> tuple[Mapping[str, int], int]:
         """(term → number of chunks containing it, number of chunks); empty for an empty sidecar."""
@@ -287,38 +286,3 @@ class Sidecar:
             self._db = sqlite3.connect(f"file:{self.directory / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         found = self._db.execute(f"SELECT row, document, metadata FROM chunks WHERE row IN ({','.join('?' * len(wanted))})", list(wanted))
         return {wanted[row]: (text, json.loads(metadata)) for row, text, metadata in found}
-
-
-def _write_segment(directory: Path, meta: SidecarMeta, chunks: Chunks, vectors: np.ndarray | None) -> None:
-    """Write ``chunks`` as the next segment of ``meta`` in ``directory`` (rows from ``meta.rows`` on) and count it in."""
-    import sqlite3
-
-    import numpy as np
-
-    segment = directory / f"seg-{len(meta.segments):04d}"
-    shutil.rmtree(segment, ignore_errors=True)  # a segment an interrupted append left behind
-    segment.mkdir()
-    if chunks:
-        build_bm25(segment, [f"{m.get('title', '')}\n{text}" for _, text, m in chunks])
-    (segment / "ids.txt").write_text("\n".join(chunk_id for chunk_id, _, _ in chunks), encoding="utf-8")
-    np.save(segment / "days.npy", np.asarray([int(m.get("published_day", -1)) for _, _, m in chunks], dtype=np.int64))
-    for _, _, m in chunks:
-        if str(m.get("source", "")) not in meta.sources:
-            meta.sources.append(str(m.get("source", "")))
-    codes = {source: n for n, source in enumerate(meta.sources)}
-    np.save(segment / "sources.npy", np.asarray([codes[str(m.get("source", ""))] for _, _, m in chunks], dtype=np.int32))
-    if vectors is not None:
-        np.save(segment / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        db = sqlite3.connect(directory / "chunks.sqlite")
-        with db:
-            db.execute("CREATE TABLE IF NOT EXISTS chunks (row INTEGER PRIMARY KEY, id TEXT NOT NULL, document TEXT NOT NULL, metadata TEXT NOT NULL)")
-            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)", ((meta.rows + n, i, text, json.dumps(m)) for n, (i, text, m) in enumerate(chunks)))
-        db.close()
-    meta.segments.append(segment.name)
-    meta.rows += len(chunks)
-
-
-def _write_meta(directory: Path, meta: SidecarMeta) -> None:
-    tmp = directory / "meta.json.tmp"
-    tmp.write_text(json.dumps(asdict(meta)), encoding="utf-8")
-    os.replace(tmp, directory / "meta.json")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.embeddings import LocalMiniLM
-from assistant.maintenance import check
+from assistant.maintenance import check, status
 from assistant.store.chroma import documents
 from assistant.store.index import Index
 
@@ -51,7 +51,7 @@ def test_a_folder_of_bad_files_beside_a_good_one(seeded: Path, tmp_path: Path) -
         encoding="utf-8",
     )
     (folder / "loop").symlink_to(folder, target_is_directory=True)
-    before = Index(Settings(index=seeded), LocalMiniLM()).status()
+    before = status(Index(Settings(index=seeded), LocalMiniLM()))
 
     result = cli("ingest", "--json", "--index", str(seeded), str(folder))
 
@@ -68,7 +68,7 @@ def test_a_folder_of_bad_files_beside_a_good_one(seeded: Path, tmp_path: Path) -
     texts = " ".join(chunk_texts(seeded))
     assert "city museum reopened" in texts and "secretTracker" not in texts and "color:red" not in texts
     after = Index(Settings(index=seeded), LocalMiniLM())
-    assert after.status().articles == before.articles + 4
+    assert status(after).articles == before.articles + 4
     assert check(after) == []
 
 
@@ -105,10 +105,10 @@ def test_nothing_usable_leaves_the_index_as_it_was(seeded: Path, tmp_path: Path)
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "a.txt").write_bytes(b"\x00" * 10)
-    before = Index(Settings(index=seeded), LocalMiniLM()).status()
+    before = status(Index(Settings(index=seeded), LocalMiniLM()))
     result = cli("ingest", "--index", str(seeded), str(junk))
     assert result.exit_code == 2
     assert "nothing to ingest" in result.stderr
     after = Index(Settings(index=seeded), LocalMiniLM())
-    assert (after.status().articles, after.status().chunks) == (before.articles, before.chunks)
+    assert (status(after).articles, status(after).chunks) == (before.articles, before.chunks)
     assert check(after) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -95,8 +94,12 @@ def test_doctor_fix_stops_without_changes_when_the_server_stops_mid_repair(tmp_p
     data, port, local = tmp_path / "server", free_port(), str(tmp_path / "client")
     with chroma_server(data, port) as (url, _):
         assert cli("ingest", "--chroma-url", url, "--index", local, str(SEEDS)).exit_code == 0
-    # Something for the repair to do: this client's sidecar is gone, so doctor finds it stale.
-    shutil.rmtree(Path(local) / "sidecar")
+        # Something for the repair to do: a chunk of no indexed article (as an interrupted ingest leaves).
+        import chromadb
+
+        host, port_text = url.removeprefix("http://").split(":")
+        stray = chromadb.HttpClient(host=host, port=int(port_text)).get_collection("articles")
+        stray.add(ids=["gone:000000000000:0-5"], embeddings=[[0.1] * 384], documents=["stray"], metadatas=[{"article_id": "gone"}])
     original_get, original_repair = Collection.get, assistant.maintenance.repair
     state = {"repairing": False, "stopped": False}
 
@@ -125,7 +128,35 @@ def test_doctor_fix_stops_without_changes_when_the_server_stops_mid_repair(tmp_p
 
     with chroma_server(data, port) as (url, _):
         after = json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)
-        assert (after["articles"], after["chunks"]) == (before["articles"], before["chunks"]) == (len(list(SEEDS.glob("*.txt"))), before["chunks"])
+        assert (after["articles"], after["chunks"]) == (before["articles"], before["chunks"]) and after["articles"] == len(list(SEEDS.glob("*.txt")))
         fixed = cli("doctor", "--fix", "--chroma-url", url, "--index", local)
         assert fixed.exit_code == 0, fixed.output
-        assert json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)["chunks"] == before["chunks"]
+        assert json.loads(cli("status", "--json", "--chroma-url", url, "--index", local).stdout)["chunks"] == before["chunks"] - 1, "only the stray chunk went"
+
+
+def test_a_client_asks_the_server_for_words_and_copies_nothing(chroma_url: str, tmp_path: Path) -> None:
+    from datetime import date
+
+    from assistant.config import Settings
+    from assistant.embeddings import LocalMiniLM
+    from assistant.store.index import Index
+    from assistant.tokens import tokenize
+    from assistant.types import Filters
+
+    writer, reader = tmp_path / "writer", tmp_path / "reader"
+    assert cli("ingest", "--chroma-url", chroma_url, "--index", str(writer), str(SEEDS)).exit_code == 0
+    answer = cli("ask", "--json", "--chroma-url", chroma_url, "--index", str(reader), "When was Mistral founded?")
+    assert answer.exit_code == 0, answer.output
+    assert not (reader / "sidecar").exists() and not (writer / "sidecar").exists(), "no client keeps a copy of the collection"
+
+    index = Index(Settings(index=reader, chroma_url=chroma_url), LocalMiniLM())
+    lexical = index.lexical()
+    assert lexical is not None
+    question = "Which hearings did the European Parliament schedule?"
+    hits = lexical.search(question, 10, Filters())
+    texts = index.chunks().passages([chunk_id for chunk_id, _ in hits])
+    assert hits and all(set(tokenize(question)) & set(tokenize(texts[c][0])) for c, _ in hits), "each hit contains a word of the question"
+    assert "parliament" in texts[hits[0][0]][0].lower(), "the rarest word ranks first"
+    frequencies, documents = lexical.document_frequencies()
+    assert documents == index.chunks().count() and 0 < frequencies["parliament"] < documents
+    assert lexical.search(question, 10, Filters(since=date(2100, 1, 1))) == [], "the filters are the server's"

@@ -14,7 +14,7 @@ from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import EmptyIndexError, IndexMismatchError, InputError
 from assistant.ingest import IngestReport, ingest
-from assistant.maintenance import check
+from assistant.maintenance import check, status
 from assistant.store.chroma import all_ids, documents
 from assistant.store.index import Index
 
@@ -88,12 +88,12 @@ def test_ingest_seeds_counts(seed_index: Built) -> None:
 
 def test_index_is_consistent_after_ingest(seed_index: Built) -> None:
     assert check(seed_index.index) == []
-    status = seed_index.index.status()
-    assert status.articles == len(SEED_FILES)
-    assert status.chunks == seed_index.report.chunks_embedded
-    assert status.bm25_fresh is True
-    assert status.embedding_model == "all-MiniLM-L6-v2-onnx-int8"
-    assert status.size_bytes > 0
+    info = status(seed_index.index)
+    assert info.articles == len(SEED_FILES)
+    assert info.chunks == seed_index.report.chunks_embedded
+    assert info.bm25_fresh is True
+    assert info.embedding_model == "all-MiniLM-L6-v2-onnx-int8"
+    assert info.size_bytes > 0
 
 
 def test_stored_chunks_slice_their_article(seed_index: Built) -> None:
@@ -266,7 +266,7 @@ def test_other_embedding_model_is_refused(seed_index: Built) -> None:
     assert "all-MiniLM-L6-v2-onnx-int8" in message and "some-other-model" in message
     assert info.value.exit_code == 4
     assert check(seed_index.index) == []  # nothing was touched
-    assert seed_index.index.status().embedding_model == "all-MiniLM-L6-v2-onnx-int8"
+    assert status(seed_index.index).embedding_model == "all-MiniLM-L6-v2-onnx-int8"
 
 
 def test_other_embedding_model_is_refused_on_a_copy_too(seed_index: Built, tmp_path: Path) -> None:
