@@ -72,7 +72,8 @@ class Answer:
     text: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # those the answerer was shown, numbered as cited
+    retrieved: list[Passage] = field(default_factory=list)  # the retriever's top k, in rank order (the model may see fewer)
     standalone_question: str = ""
     dropped_markers: list[str] = field(default_factory=list)  # invalid [n] the model wrote, removed
     moved_markers: list[str] = field(default_factory=list)  # "[2]→[1]": a marker re-cited to the passage that supports its sentence

@@ -85,7 +85,7 @@ class GenerativeAnswerer:
         """
         similarity = claim_similarity(self.embedder, weights)
         checked = validate(raw, len(passages))
-        short = short_answer(checked.text)
+        short = short_answer(checked.text, standalone)
 
         def as_scored(v: Validated) -> Validated:
             if not v.claims or v.claims[0][0].rstrip(".") != short:

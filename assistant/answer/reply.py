@@ -30,16 +30,23 @@ def has_answer_words(reply: str, question: str) -> bool:
     return bool(words) and words != re.findall(r"\w+", question.lower())
 
 
-def short_answer(text: str) -> str:
-    """The direct answer: the first sentence of the reply's first line (the prompt asks for the short
-    answer alone there); markers, a leading "Answer:" and a trailing full stop removed."""
-    lines = [line for line in text.splitlines() if MARKER.sub("", line).strip()]
-    if not lines:
-        return ""
-    first = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", _LABEL.sub("", lines[0]))).strip()
-    spans = split_sentences(first)
-    first = first[spans[0][0] : spans[0][1]] if spans else first
-    return first.strip().rstrip(".").strip()
+def short_answer(text: str, question: str = "") -> str:
+    """The direct answer: the first sentence of the reply (the prompt asks for the short answer alone on
+    its first line) that does not merely restate ``question`` — a small model sometimes echoes the
+    question first; markers, a leading "Answer:" and a trailing full stop removed."""
+    asked = terms(question)
+    sentences = []
+    for line in text.splitlines():
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", _LABEL.sub("", line))).strip()
+        for start, end in split_sentences(clean) or [(0, len(clean))]:
+            sentence = clean[start:end].strip().rstrip(".").strip()
+            if sentence:
+                sentences.append(sentence)
+    for sentence in sentences:
+        own = terms(sentence)
+        if not (sentence.endswith("?") or (len(own) >= 3 and own <= asked)):
+            return sentence
+    return sentences[0] if sentences else ""
 
 
 def answer_span(line: str, question: str) -> str:

@@ -55,8 +55,9 @@ class AssistantUnderTest:
 
 
 def _ranking(system: AskLike, answer: Answer, question: str, depth: int, filters: Filters | None) -> list[Passage]:
-    """What the answerer saw, continued to ``depth`` from the same retriever (for MRR@depth)."""
-    shown = list(answer.passages)
+    """What the retriever gave the answerer (its top k, even when the model was shown fewer),
+    continued to ``depth`` from the same retriever (for MRR@depth)."""
+    shown = list(answer.retrieved or answer.passages)
     if len(shown) >= depth or not isinstance(system, Ranks):
         return shown
     deeper = system.rank(answer.standalone_question or question, depth, filters)

@@ -160,3 +160,18 @@ def test_the_model_sees_the_passages_that_can_answer_cut_to_verbatim_windows() -
     [trimmed, *_] = trim_passages(passages, scored, sentences=1)
     assert trimmed.text == "Microsoft invested $13 billion in OpenAI."
     assert long_text[trimmed.start - 100 : trimmed.end - 100] == trimmed.text, "a window is still a verbatim slice"
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        # a small model echoed the question first (seen in the RealTime QA run with Qwen 1.5B)
+        ("The IRS announced it will do what this week? The IRS will finish processing the 2021 backlog [1].", "The IRS announced it will do what this week?", "The IRS will finish processing the 2021 backlog"),
+        ("Halloween was celebrated this week.\nHalloween fell on Monday [2].", "Which holiday was celebrated this week?", "Halloween was celebrated this week"),
+        ("A record python was caught in Florida.\nIt was a Burmese python [1].", "A record reptile was caught in Florida. What was it?", "A record python was caught in Florida"),
+        ("6 months [1]", "How many months will the program last?", "6 months"),  # short answers that share the question's words stay
+        ("Why did it happen?", "Why did it happen?", "Why did it happen?"),  # nothing else to show: the first sentence
+    ],
+)
+def test_short_answer_skips_a_restated_question(text: str, question: str, expected: str) -> None:
+    assert short_answer(text, question) == expected
