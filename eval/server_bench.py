@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before", type=Path, help="an older checkout whose code to measure first, against the same server")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "server")
     args = p.parse_args(argv)
+    for name in ("base", "data", "work", "before", "out"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).resolve())
     args.work.mkdir(parents=True, exist_ok=True)
+    os.chdir(args.work)  # `python -m assistant` puts the working directory first on sys.path: not a checkout's
     served = args.work / "chroma"
     if not served.exists():
         shutil.copytree(args.base / "chroma", served)
