@@ -208,17 +208,14 @@ class Sidecar:
         import numpy as np
 
         deleted = self._array("deleted")
+        rows = None  # all rows, or those the mask and the deletions leave
         if allowed is not None or deleted.any():
-            keep = (allowed > 0 if allowed is not None else True) & ~deleted
-            scores = np.where(keep, scores, -np.inf)
-        k = min(k, len(scores))
-        if k <= 0:
-            return []
-        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        best = best[np.argsort(-scores[best], kind="stable")]
+            rows = np.flatnonzero((allowed > 0 if allowed is not None else True) & ~deleted)
+            scores = scores[rows]
+        best = best_rows(scores, k)
         floor = 0.0 if positive else -np.inf
         ids = self.ids()
-        return [(ids[int(i)], float(scores[i])) for i in best if scores[i] > floor]
+        return [(ids[int(i if rows is None else rows[i])], float(scores[i])) for i in best if scores[i] > floor]
 
     def filter_mask(self, filters: Filters) -> Any:
         """A 0/1 mask over rows for ``filters``' since/until (known dates only) and source; None when they filter nothing."""
@@ -286,3 +283,36 @@ class Sidecar:
             self._db = sqlite3.connect(f"file:{self.directory / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         found = self._db.execute(f"SELECT row, document, metadata FROM chunks WHERE row IN ({','.join('?' * len(wanted))})", list(wanted))
         return {wanted[row]: (text, json.loads(metadata)) for row, text, metadata in found}
+
+
+SAMPLE_STRIDE = 64  # every 64th score estimates where the top k begin
+
+
+def best_rows(scores: Any, k: int) -> Any:
+    """Indexes of the ``k`` highest of ``scores``, best first, ties by index.
+
+    On a large array a threshold read from a strided sample picks a few candidates and only those
+    are sorted: every score above the k-th best is at least the threshold whenever k of them are,
+    so the result is exact (checked: else the whole array is partitioned); at 420k rows it takes
+    a fraction of a millisecond where a full argpartition takes ~5 ms, and a question takes three.
+    """
+    import numpy as np
+
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    candidates = None
+    if len(scores) > 4 * SAMPLE_STRIDE * k:
+        sample = scores[::SAMPLE_STRIDE]
+        rank = min(len(sample) - 1, 2 * -(-k // SAMPLE_STRIDE) + 8)  # ~2k rows expected above it
+        threshold = np.partition(sample, len(sample) - 1 - rank)[len(sample) - 1 - rank]
+        above = np.flatnonzero(scores >= threshold)
+        if k <= len(above) <= 16 * k + 1000:  # else the sample misled (ties, a skewed spread): partition
+            candidates = above
+    if candidates is None:
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]] if k < len(scores) else scores.min()
+        # argpartition leaves ties at the k-th score to chance: take the lowest rows tied with it
+        greater = np.flatnonzero(scores > kth)
+        candidates = np.concatenate([greater, np.flatnonzero(scores == kth)[: k - len(greater)]])
+    order = np.lexsort((candidates, -scores[candidates]))[:k]
+    return candidates[order]
