@@ -98,11 +98,18 @@ def ingest(paths: list[Path], settings: Settings, prune: bool = False, progress:
         index = Index(settings, make_embedder(settings), create=True)
     lock = index.write_lock()
     try:
-        index.begin_write()
-        index.manifest.chunking = chunking_signature(settings)
-        stored = index.stored_chunks()
-        report.recovered = reconcile(index, stored)
-        plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
+        if index.begin_write() and not prune:  # the last write finished: nothing to reconcile, and
+            # only the entries and chunks of the articles given are needed, however large the index
+            index.load_manifest([a.id for a in loaded.articles])
+            index.manifest.chunking = chunking_signature(settings)
+            plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
+            stored = index.stored_chunks({index.manifest.key(a.id) for a in plan.updated})
+        else:
+            index.load_manifest()
+            index.manifest.chunking = chunking_signature(settings)
+            stored = index.stored_chunks()
+            report.recovered = reconcile(index, stored)
+            plan = index.manifest.plan(loaded.articles, loaded.files_read, prune)
         report.added, report.updated, report.unchanged = len(plan.added), len(plan.updated), len(plan.unchanged)
         report.chunks_embedded = _embed_and_store(index, settings, plan, stored, progress)
         if plan.removed:
@@ -125,8 +132,7 @@ def _embed_and_store(index: Index, settings: Settings, plan: Plan, stored: dict[
     budget = MODEL_TOKENS - settings.chunk_tokens - 1 if settings.embed_titles else 0  # -1: the newline
     titles = {a.id: clip_title(a.title, token_spans, budget) for a in plan.to_embed}
     wanted = {chunk.id for _, chunks in chunked for chunk in chunks}
-    live = index.manifest.live_keys()
-    orphans = {chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids}
+    orphans = {chunk_id for key, ids in stored.items() if not index.manifest.is_live(key) for chunk_id in ids}
     index.delete(sorted(orphans - wanted))  # left by an interrupted run and no longer wanted
     old_ids = {a.id: stored.get(index.manifest.key(a.id), []) for a in plan.updated}
     total = sum(1 for _, chunks in chunked for chunk in chunks if chunk.id not in orphans)

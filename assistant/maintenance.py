@@ -40,8 +40,7 @@ def check(index: Index) -> list[str]:
             found = len(stored.get(index.manifest.key(article_id), []))
             if found != entry.chunks:
                 problems.append(f"article {article_id}: manifest has {entry.chunks} chunks, Chroma {found}; fix: assistant doctor --fix, then ingest again")
-        live = index.manifest.live_keys()
-        orphans = sum(len(ids) for key, ids in stored.items() if key not in live)
+        orphans = sum(len(ids) for key, ids in stored.items() if not index.manifest.is_live(key))
         if orphans:
             problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
         if not index.sidecar_fresh():
@@ -80,8 +79,7 @@ def repair(index: Index) -> None:
             rebuild_vectors(index, set(unreadable))
         stored = index.stored_chunks()
         reconcile(index, stored)
-        live = index.manifest.live_keys()
-        index.delete([chunk_id for key, ids in stored.items() if key not in live for chunk_id in ids])
+        index.delete([chunk_id for key, ids in stored.items() if not index.manifest.is_live(key) for chunk_id in ids])
         index.save_manifest()  # records the digest again
         index.refresh_sidecar(writer=True, force=True)
 
@@ -132,7 +130,7 @@ class IndexStatus:
 def status(index: Index) -> IndexStatus:
     """What is indexed, where, and whether the sidecar is in step (`assistant status`)."""
     return IndexStatus(
-        articles=len(index.manifest.articles),
+        articles=index.manifest.count(),
         chunks=index.collection.count(),
         embedding_model=str((index.collection.metadata or {}).get("embedding_model", "")),
         index=str(index.path),

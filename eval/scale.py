@@ -158,7 +158,7 @@ def grow(base: Path, target: Path, factor: int, seed: int = 0) -> float:
     flush(index, batch, everything)
     index.save_manifest()
     # The sidecar straight from what was written (the same rows a rebuild would read back from Chroma).
-    index.sidecar.build(everything[0], index.manifest.digest(), index.embedder.name, len(index.manifest.articles), np.asarray(everything[1], dtype=np.float32))
+    index.sidecar.build(everything[0], index.manifest.digest(), index.embedder.name, index.manifest.count(), np.asarray(everything[1], dtype=np.float32))
     # Built from exactly what was written, by the only writer: clear the marker every write leaves
     # (Index.refresh_sidecar would rebuild it all again from Chroma first).
     (target / "sidecar.stale").unlink(missing_ok=True)

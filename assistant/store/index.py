@@ -123,9 +123,15 @@ class Index:
 
     @property
     def manifest(self) -> Manifest:
+        """Every entry, loaded on first use (unless ``load_manifest`` loaded some first)."""
         if self._manifest is None:
             self._manifest = self.manifest_store.load()
         return self._manifest
+
+    def load_manifest(self, article_ids: list[str] | None = None) -> None:
+        """(Re)load the manifest, as a writer starts: every entry, or only those of ``article_ids``
+        (an ingest into a large index that touches a few)."""
+        self._manifest = self.manifest_store.load(article_ids)
 
     def where(self) -> str:
         return self.settings.chroma_url or str(self.path / "chroma")
@@ -161,11 +167,16 @@ class Index:
             self.mark_stale()
         self.manifest_store.save(self.manifest)
 
-    def begin_write(self) -> None:
+    def begin_write(self) -> bool:
         """Start logging this writer's changes (under the write lock): if the sidecar matches Chroma now,
-        ``finish_write`` extends it with them instead of rebuilding it from the whole collection."""
+        ``finish_write`` extends it with them instead of rebuilding it from the whole collection.
+
+        Returns whether it does: then the last writer finished (a crashed one leaves the stale
+        marker), so Chroma holds no incomplete article and no orphan chunk to reconcile.
+        """
         extendable = not self.settings.chroma_url and self.sidecar_fresh()
         self._log = WriteLog([], [], [], [], []) if extendable else None
+        return extendable
 
     def finish_write(self) -> None:
         """Bring the sidecar in step with what was written: appended when it could be, else rebuilt."""
@@ -178,7 +189,7 @@ class Index:
                 vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)  # cosine, as the collection
             elif self.sidecar.has_snapshot():
                 vectors = np.zeros((0, self.embedder.dimension), dtype=np.float32)
-            self.sidecar.append(list(zip(log.ids, log.texts, log.metas)), vectors, log.removed, self.manifest.digest(), len(self.manifest.articles))
+            self.sidecar.append(list(zip(log.ids, log.texts, log.metas)), vectors, log.removed, self.manifest.digest(), self.manifest.count())
             self._stale_marker.unlink(missing_ok=True)
             self._marked_stale = False
             return
@@ -202,21 +213,30 @@ class Index:
             for first in range(0, len(ids), chroma.PAGE):
                 self.collection.delete(ids=ids[first : first + chroma.PAGE])
 
-    def stored_chunks(self) -> dict[tuple[str, str], list[str]]:
-        """Chunk ids in Chroma grouped by article version (ChunkId.key).
+    def stored_chunks(self, keys: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], list[str]]:
+        """Chunk ids in Chroma grouped by article version (ChunkId.key); with ``keys``, only theirs.
 
         A writer whose sidecar matched Chroma when it began (see ``begin_write``) reads them from the
         sidecar: the same ids, without paging through a large collection on every ingest.
         """
         from ..errors import IndexCorruptError
 
+        if keys is not None and self._log is not None:  # a prefix test per id: no parsing of every id
+            prefixes = {f"{article_id}:{digest}": (article_id, digest) for article_id, digest in keys}
+            wanted: dict[tuple[str, str], list[str]] = {}
+            for chunk_id in self.sidecar.live_ids():
+                key = prefixes.get(chunk_id.rpartition(":")[0])
+                if key is not None:
+                    wanted.setdefault(key, []).append(chunk_id)
+            return wanted
         grouped: dict[tuple[str, str], list[str]] = {}
         for chunk_id in self.sidecar.live_ids() if self._log is not None else chroma.all_ids(self.collection):
             try:
                 key = ChunkId.parse(chunk_id).key
             except ValueError:
                 raise IndexCorruptError(f"unexpected chunk id {chunk_id!r} in the collection; is --collection shared with another tool?") from None
-            grouped.setdefault(key, []).append(chunk_id)
+            if keys is None or key in keys:
+                grouped.setdefault(key, []).append(chunk_id)
         return grouped
 
     # --- the sidecar and the read path ---------------------------------------------------------
@@ -259,7 +279,7 @@ class Index:
             vector = old.get(chunk_id, new.get(chunk_id))
             if vector is not None:
                 vectors[row] = vector
-        self.sidecar.build(chunks, self.manifest.digest(), self.embedder.name, len(self.manifest.articles), vectors)
+        self.sidecar.build(chunks, self.manifest.digest(), self.embedder.name, self.manifest.count(), vectors)
 
     def refresh_sidecar(self, writer: bool, force: bool = False) -> None:
         """Rebuild the sidecar if it is not fresh; a ``writer`` (holding the write lock) then clears the stale marker."""

@@ -13,8 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..types import Article, ChunkId
+from ..types import HASH_CHARS, Article, ChunkId
 from .chroma import PAGE, pages
+
+DIGEST_SCHEME = 2  # the digest is a sum of per-article hashes: updated from the articles a write touches
+DIGEST_MOD = 2**128
 
 
 @dataclass
@@ -44,10 +47,18 @@ class Plan:
 
 @dataclass
 class Manifest:
+    """Every indexed article's entry, or (for an ingest of a few articles into a large index) only
+    the entries it looked up, with the digest and count of the others in ``unloaded``."""
+
     articles: dict[str, Entry] = field(default_factory=dict)
     chunking: str = ""  # current chunking settings: an article indexed with others is re-chunked
     dirty: set[str] = field(default_factory=set)  # recorded since the last save
     forgotten: set[str] = field(default_factory=set)  # removed since the last save
+    unloaded: tuple[int, int] = (0, 0)  # (digest sum, count) of the indexed articles not in ``articles``
+
+    @property
+    def complete(self) -> bool:
+        return self.unloaded[1] == 0
 
     def plan(self, articles: list[Article], files_read: list[str], prune: bool) -> Plan:
         """Compare loaded articles with what is indexed.
@@ -55,6 +66,7 @@ class Manifest:
         With ``prune``, indexed articles are removed when their file is gone, or when their file
         was read in this run and no longer contains them.
         """
+        assert self.complete or not prune, "pruning needs every entry"
         plan = Plan()
         for article in articles:
             entry = self.articles.get(article.id)
@@ -82,21 +94,32 @@ class Manifest:
             self.forgotten.add(article_id)
             self.dirty.discard(article_id)
 
-    def live_keys(self) -> set[tuple[str, str]]:
-        """(article id, hash prefix) of every indexed article version: the ChunkId.key of its chunks."""
-        return {ChunkId.of(article_id, entry.hash, 0, 0).key for article_id, entry in self.articles.items()}
+    def is_live(self, key: tuple[str, str]) -> bool:
+        """Whether ``key`` (a ChunkId.key) names the indexed version of a loaded article."""
+        entry = self.articles.get(key[0])
+        return entry is not None and entry.hash[:HASH_CHARS] == key[1]
 
     def key(self, article_id: str) -> tuple[str, str]:
         return ChunkId.of(article_id, self.articles[article_id].hash, 0, 0).key
 
     @property
     def chunk_count(self) -> int:
+        assert self.complete, "counting chunks needs every entry"
         return sum(entry.chunks for entry in self.articles.values())
 
+    def count(self) -> int:
+        """How many articles are indexed."""
+        return self.unloaded[1] + len(self.articles)
+
     def digest(self) -> str:
-        """Identifies the indexed content; the BM25 sidecar records the digest it was built from."""
-        lines = "\n".join(f"{key}:{entry.hash}:{entry.chunking}:{entry.chunks}" for key, entry in sorted(self.articles.items()))
-        return hashlib.sha1(lines.encode("utf-8")).hexdigest()
+        """Identifies the indexed content; the sidecar records the digest it was built from."""
+        total = (self.unloaded[0] + sum(entry_hash(i, e) for i, e in self.articles.items())) % DIGEST_MOD
+        return f"{total:032x}"
+
+
+def entry_hash(article_id: str, entry: Entry) -> int:
+    line = f"{article_id}:{entry.hash}:{entry.chunking}:{entry.chunks}"
+    return int(hashlib.sha1(line.encode("utf-8")).hexdigest()[:32], 16)
 
 
 class ChromaManifestStore:
@@ -110,6 +133,11 @@ class ChromaManifestStore:
     def __init__(self, client: Any, name: str) -> None:
         self.collection = client.get_or_create_collection(name=name, embedding_function=None, metadata=self.ROLE)
 
+    @property
+    def chunk_count(self) -> int:
+        assert self.complete, "counting chunks needs every entry"
+        return sum(entry.chunks for entry in self.articles.values())
+
     def count(self) -> int:
         return int(self.collection.count())
 
@@ -117,12 +145,22 @@ class ChromaManifestStore:
         """The digest saved with the last change: readers compare it without loading every entry."""
         return (self.collection.metadata or {}).get("digest")
 
-    def load(self) -> Manifest:
-        manifest = Manifest()
-        for page in pages(self.collection, ["metadatas"]):
+    def load(self, ids: list[str] | None = None) -> Manifest:
+        """Every entry; with ``ids``, only theirs (the rest counted by the digest recorded with the
+        last change), when that digest is of the current scheme."""
+        meta = self.collection.metadata or {}
+        if ids is None or meta.get("digest_scheme") != DIGEST_SCHEME:
+            return Manifest(articles=dict(self._entries(pages(self.collection, ["metadatas"]))))
+        wanted = sorted(set(ids))
+        articles = dict(self._entries(self.collection.get(ids=wanted[first : first + PAGE], include=["metadatas"]) for first in range(0, len(wanted), PAGE)))
+        loaded = sum(entry_hash(i, e) for i, e in articles.items())
+        return Manifest(articles=articles, unloaded=((int(meta["digest"], 16) - loaded) % DIGEST_MOD, int(meta["articles"]) - len(articles)))
+
+    @staticmethod
+    def _entries(found: Any) -> Any:
+        for page in found:
             for article_id, meta in zip(page["ids"], page["metadatas"]):
-                manifest.articles[article_id] = Entry(**{key: meta[key] for key in Entry.__dataclass_fields__ if key in meta})
-        return manifest
+                yield article_id, Entry(**{key: meta[key] for key in Entry.__dataclass_fields__ if key in meta})
 
     def save(self, manifest: Manifest) -> None:
         changed = bool(manifest.dirty or manifest.forgotten)
@@ -139,8 +177,9 @@ class ChromaManifestStore:
                     embeddings=[[_placeholder(i)] for i in window],
                     metadatas=[asdict(manifest.articles[i]) for i in window],  # type: ignore[misc]
                 )
-        if changed or self.recorded_digest() != manifest.digest():
-            self.collection.modify(metadata={**self.ROLE, "digest": manifest.digest()})
+        digest = manifest.digest()
+        if changed or self.recorded_digest() != digest:
+            self.collection.modify(metadata={**self.ROLE, "digest": digest, "articles": manifest.count(), "digest_scheme": DIGEST_SCHEME})
         manifest.dirty.clear()
         manifest.forgotten.clear()
 

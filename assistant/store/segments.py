@@ -38,10 +38,28 @@ def write_segment(directory: Path, meta: SidecarMeta, chunks: Chunks, vectors: n
     """Write ``chunks`` as the next segment of ``meta`` in ``directory`` (rows from ``meta.rows`` on) and count it in."""
     import sqlite3
 
+    segment = directory / next_segment_name(directory, meta)
+    write_segment_files(segment, meta, chunks, vectors)
+    if vectors is not None:
+        db = sqlite3.connect(directory / "chunks.sqlite")
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS chunks (row INTEGER PRIMARY KEY, id TEXT NOT NULL, document TEXT NOT NULL, metadata TEXT NOT NULL)")
+            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)", ((meta.rows + n, i, text, json.dumps(m)) for n, (i, text, m) in enumerate(chunks)))
+        db.close()
+    meta.segments.append(segment.name)
+    meta.rows += len(chunks)
+
+
+def next_segment_name(directory: Path, meta: SidecarMeta) -> str:
+    """A name no segment of ``meta`` has (merging leaves gaps in the numbering)."""
+    return f"seg-{max((int(name[4:]) for name in meta.segments), default=-1) + 1:04d}"
+
+
+def write_segment_files(segment: Path, meta: SidecarMeta, chunks: Chunks, vectors: np.ndarray | None) -> None:
+    """The segment folder for ``chunks``: BM25, ids, days, sources (new ones added to ``meta``) and vectors."""
     import numpy as np
 
-    segment = directory / f"seg-{len(meta.segments):04d}"
-    shutil.rmtree(segment, ignore_errors=True)  # a segment an interrupted append left behind
+    shutil.rmtree(segment, ignore_errors=True)  # a segment an interrupted write left behind
     segment.mkdir()
     if chunks:
         build_bm25(segment, [f"{m.get('title', '')}\n{text}" for _, text, m in chunks])
@@ -54,13 +72,6 @@ def write_segment(directory: Path, meta: SidecarMeta, chunks: Chunks, vectors: n
     np.save(segment / "sources.npy", np.asarray([codes[str(m.get("source", ""))] for _, _, m in chunks], dtype=np.int32))
     if vectors is not None:
         np.save(segment / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        db = sqlite3.connect(directory / "chunks.sqlite")
-        with db:
-            db.execute("CREATE TABLE IF NOT EXISTS chunks (row INTEGER PRIMARY KEY, id TEXT NOT NULL, document TEXT NOT NULL, metadata TEXT NOT NULL)")
-            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)", ((meta.rows + n, i, text, json.dumps(m)) for n, (i, text, m) in enumerate(chunks)))
-        db.close()
-    meta.segments.append(segment.name)
-    meta.rows += len(chunks)
 
 
 def write_meta(directory: Path, meta: SidecarMeta) -> None:

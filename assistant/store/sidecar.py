@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..types import Filters
 from .bm25 import SegmentedBM25
-from .segments import Chunks, SidecarMeta, write_meta, write_segment
+from .segments import Chunks, SidecarMeta, next_segment_name, write_meta, write_segment, write_segment_files
 
 if TYPE_CHECKING:
     import numpy as np
 
-MAX_SEGMENTS = 8  # more, or more than MAX_DELETED of the rows deleted (and over DELETED_ALWAYS), and the next change rebuilds whole
-MAX_DELETED = 0.1
+MAX_SEGMENTS = 8  # more, and an append merges the small trailing ones (each query scores every segment)
+MERGE_RATIO = 4  # a segment joins a merge unless it holds more than this many times the rows gathered
+MAX_DELETED = 0.1  # more of the rows deleted (and over DELETED_ALWAYS), and the next change rebuilds whole
 DELETED_ALWAYS = 1000  # deleted rows never worth a rebuild on their own
 
 
@@ -84,12 +85,12 @@ class Sidecar:
         return bool(meta and meta.snapshot)
 
     def needs_rebuild(self, removing: int) -> bool:
-        """Whether appending (and deleting ``removing`` rows) would leave too many segments or deletions."""
+        """Whether appending (and deleting ``removing`` rows) would leave too many deleted rows."""
         meta = self.read_meta()
         if meta is None or not meta.segments:
             return True
         deleted = int(self._array("deleted").sum()) + removing if meta.rows else removing
-        return len(meta.segments) >= MAX_SEGMENTS or deleted > max(MAX_DELETED * meta.rows, DELETED_ALWAYS)
+        return deleted > max(MAX_DELETED * meta.rows, DELETED_ALWAYS)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -133,6 +134,41 @@ class Sidecar:
         meta.digest, meta.articles = digest, articles
         write_meta(self.directory, meta)
         self.close()
+        if len(meta.segments) > MAX_SEGMENTS and meta.snapshot:
+            self.merge_tail()
+
+    def merge_tail(self) -> None:
+        """Merge the trailing segments into one, from the sidecar's own files (the caller holds the
+        write lock): a segment joins while it holds at most MERGE_RATIO times the rows gathered, so
+        the daily small ones merge often and cheaply and the large ones rarely. Rows keep their
+        numbers (chunks.sqlite and deleted.npy stay as they are); readers switch with meta.json.
+        """
+        import numpy as np
+
+        meta = self.read_meta()
+        assert meta is not None and meta.snapshot
+        sizes = [len(np.load(segment / "days.npy", mmap_mode="r")) for segment in self._segments()]
+        start, gathered = len(sizes) - 1, sizes[-1]
+        while start > 0 and (start == len(sizes) - 1 or sizes[start - 1] <= MERGE_RATIO * gathered):
+            start -= 1
+            gathered += sizes[start]
+        first = sum(sizes[:start])
+        ids = self.ids()[first:]
+        vectors = np.concatenate([part for row, part in self._vectors() if row >= first])
+        stored = self.rows_to_chunks(first, meta.rows)
+        merged = next_segment_name(self.directory, meta)
+        write_segment_files(self.directory / merged, meta, [(i, *stored[row]) for i, row in zip(ids, range(first, meta.rows), strict=True)], vectors)
+        old = meta.segments[start:]
+        meta.segments = meta.segments[:start] + [merged]
+        write_meta(self.directory, meta)
+        self.close()
+        for name in old:  # a reader that mapped them keeps its mapping until it closes
+            shutil.rmtree(self.directory / name, ignore_errors=True)
+
+    def rows_to_chunks(self, first: int, end: int) -> dict[int, tuple[str, dict[str, Any]]]:
+        """row → (text, metadata) of the snapshot's rows ``first`` to ``end`` (exclusive)."""
+        db = self._connect()
+        return {row: (text, json.loads(metadata)) for row, text, metadata in db.execute("SELECT row, document, metadata FROM chunks WHERE row >= ? AND row < ?", (first, end))}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -150,7 +186,7 @@ class Sidecar:
         return [chunk_id for chunk_id, deleted in zip(self.ids(), self._array("deleted").tolist()) if not deleted]
 
     def _array(self, name: str) -> Any:
-        """An array over all rows: ``days``, ``sources`` (codes into meta.sources), ``vectors`` or ``deleted``."""
+        """An array over all rows: ``days``, ``sources`` (codes into meta.sources) or ``deleted``."""
         import numpy as np
 
         if name not in self._arrays:
@@ -160,9 +196,23 @@ class Sidecar:
                 found = np.load(path)[:rows] if path.exists() else np.zeros(0, dtype=bool)
                 self._arrays[name] = np.concatenate([found, np.zeros(rows - len(found), dtype=bool)])
             else:
-                parts = [np.load(segment / f"{name}.npy", mmap_mode="r" if name == "vectors" else None) for segment in self._segments()]
+                parts = [np.load(segment / f"{name}.npy") for segment in self._segments()]
                 self._arrays[name] = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return self._arrays[name]
+
+    def _vectors(self) -> list[tuple[int, Any]]:
+        """(first row, memory-mapped vectors) per segment: never copied into one array, which at 420k
+        chunks would read 650 MB into memory on a reader's first question."""
+        import numpy as np
+
+        if "vectors" not in self._arrays:
+            parts, first = [], 0
+            for segment in self._segments():
+                vectors = np.load(segment / "vectors.npy", mmap_mode="r")
+                parts.append((first, vectors))
+                first += len(vectors)
+            self._arrays["vectors"] = parts
+        return self._arrays["vectors"]  # type: ignore[no-any-return]
 
     def _bm25_model(self) -> SegmentedBM25 | None:
         import numpy as np
@@ -261,27 +311,37 @@ class Sidecar:
             return []
         # einsum, not ``@``: BLAS would start threads that spin against onnxruntime's (the query was
         # just embedded) and, on few cores, slow both; einsum's single-threaded loop is as fast here.
-        similarities = np.einsum("ij,j->i", self._array("vectors"), vector)
+        similarities = np.concatenate([np.einsum("ij,j->i", part, vector) for _, part in self._vectors()])
         return self.top(similarities, n, self.filter_mask(filters), positive=False)
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vector of each of ``ids`` that is here."""
-        matrix = self._array("vectors")
-        return {chunk_id: matrix[row] for chunk_id, row in self.rows_of(ids).items()}
+        import bisect
+
+        parts = self._vectors()
+        starts = [first for first, _ in parts]
+        found = {}
+        for chunk_id, row in self.rows_of(ids).items():
+            first, part = parts[bisect.bisect_right(starts, row) - 1]
+            found[chunk_id] = part[row - first]
+        return found
 
     def similarities(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
         return {chunk_id: float(stored @ vector) for chunk_id, stored in self.vectors(ids).items()}
+
+    def _connect(self) -> Any:
+        if self._db is None:
+            import sqlite3
+
+            self._db = sqlite3.connect(f"file:{self.directory / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        return self._db
 
     def passages(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """chunk id → (text, metadata) for those of ``ids`` that are here."""
         wanted = {row: chunk_id for chunk_id, row in self.rows_of(ids).items()}
         if not wanted:
             return {}
-        if self._db is None:
-            import sqlite3
-
-            self._db = sqlite3.connect(f"file:{self.directory / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        found = self._db.execute(f"SELECT row, document, metadata FROM chunks WHERE row IN ({','.join('?' * len(wanted))})", list(wanted))
+        found = self._connect().execute(f"SELECT row, document, metadata FROM chunks WHERE row IN ({','.join('?' * len(wanted))})", list(wanted))
         return {wanted[row]: (text, json.loads(metadata)) for row, text, metadata in found}
 
 

@@ -16,6 +16,7 @@ import pytest
 from assistant.articles import Article
 from assistant.store.manifest import ChromaManifestStore, Entry, Manifest
 from assistant.store.sidecar import Sidecar
+from assistant.types import Filters
 
 
 def article(tmp_path: Path, article_id: str, text: str, file_name: str | None = None, create_file: bool = True) -> Article:
@@ -193,6 +194,28 @@ def test_store_save_applies_forget_and_update(tmp_path: Path) -> None:
     assert loaded.articles["b"].hash == b2.content_hash and loaded.articles["b"].chunks == 7
 
 
+def test_a_partial_load_keeps_the_digest_and_count_of_the_whole(tmp_path: Path) -> None:
+    store = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "partial")
+    whole = Manifest()
+    for n in range(6):
+        whole.record(article(tmp_path, f"a{n}", f"A{n}\ntext {n}"), n + 1)
+    store.save(whole)
+
+    partial = store.load(["a1", "a4", "new"])  # "new" is not indexed yet
+    assert sorted(partial.articles) == ["a1", "a4"] and not partial.complete
+    assert partial.count() == 6 and partial.digest() == whole.digest() == store.recorded_digest()
+    partial.record(article(tmp_path, "a1", "A1\nchanged"), 9)
+    partial.record(article(tmp_path, "new", "New\ntext"), 2)
+    partial.forget("a4")
+    store.save(partial)
+
+    reloaded = store.load()  # every entry: the digest a partial writer recorded is the whole one's
+    assert reloaded.complete and sorted(reloaded.articles) == ["a0", "a1", "a2", "a3", "a5", "new"]
+    assert reloaded.digest() == partial.digest() == store.recorded_digest() and reloaded.count() == 6
+    with pytest.raises(AssertionError):
+        store.load(["a0"]).plan([], [], prune=True)
+
+
 def test_store_load_of_new_collection_is_empty(tmp_path: Path) -> None:
     loaded = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "fresh").load()
     assert loaded.articles == {} and loaded.chunk_count == 0
@@ -236,3 +259,35 @@ def test_sidecar_snapshot_answers_like_a_collection(tmp_path: Path) -> None:
     assert [chunk_id for chunk_id, _ in sidecar.nearest(query, 3, Filters(until=date(2022, 1, 10)))] == ["a:0:0-5"]
     assert sidecar.similarities(["c:0:0-5", "missing"], query) == {"c:0:0-5": pytest.approx(0.6)}
     assert sidecar.passages(["c:0:0-5", "a:0:0-5", "missing"]) == {"c:0:0-5": ("Regulators object", chunks[2][2]), "a:0:0-5": ("Microsoft invests", chunks[0][2])}
+
+
+NAMES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+
+
+def test_appends_past_the_segment_limit_merge_the_small_tail_only(tmp_path: Path) -> None:
+    import numpy as np
+
+    from assistant.store.sidecar import MAX_SEGMENTS
+
+    def vectors(n: int, seed: int) -> np.ndarray:
+        v = np.random.default_rng(seed).normal(size=(n, 8)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    sidecar = Sidecar(tmp_path / "sidecar")
+    big = [_chunk(f"big{n}:0:0-5", f"harbour report {n} apples", n, "x") for n in range(200)]
+    sidecar.build(big, "d0", "m", 200, vectors(200, 0))
+    added = []
+    for n in range(MAX_SEGMENTS):  # the last makes MAX_SEGMENTS + 1 segments: the eight small ones merge
+        chunk = _chunk(f"new{n}:0:0-5", f"depot note {NAMES[n]} pears", 1000 + n, "y")
+        added.append((chunk, vectors(1, n + 1)))
+        sidecar.append([chunk], added[-1][1], [], f"d{n + 1}", 201 + n)
+    meta = Sidecar(tmp_path / "sidecar").read_meta()
+    assert meta is not None and meta.segments[0] == "seg-0000" and len(meta.segments) == 2, meta.segments
+    reread = Sidecar(tmp_path / "sidecar")
+    assert reread.ids() == [c[0] for c in big] + [c[0] for c, _ in added] and meta.rows == 200 + len(added)
+    for chunk, vector in added:  # each merged row kept its text, vector and day
+        assert reread.passages([chunk[0]])[chunk[0]][0] == chunk[1]
+        assert np.allclose(reread.vectors([chunk[0]])[chunk[0]], vector[0])
+        assert reread.nearest(vector[0], 1, Filters())[0][0] == chunk[0]
+    assert reread.search("pears from the depot in charlie", 1, Filters())[0][0] == "new2:0:0-5"
+    assert reread.days_by_id()["new4:0:0-5"] == 1004
