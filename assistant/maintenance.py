@@ -45,7 +45,7 @@ def check(index: Index) -> list[str]:
             problems.append(f"{orphans} chunks in Chroma belong to no indexed article; fix: assistant doctor --fix")
         if not index.sidecar_fresh():
             problems.append("the sidecar (BM25 and the read snapshot) is out of date; fix: assistant doctor --fix")
-        if index.manifest_store.recorded_digest() not in (None, index.manifest.digest()):
+        if index.manifest_store.digest_is_current() and index.manifest_store.recorded_digest() != index.manifest.digest():
             problems.append("the digest recorded with the manifest is stale; fix: assistant doctor --fix")
         unreadable = unreadable_chunks(index)
         if unreadable:

@@ -145,11 +145,16 @@ class ChromaManifestStore:
         """The digest saved with the last change: readers compare it without loading every entry."""
         return (self.collection.metadata or {}).get("digest")
 
+    def digest_is_current(self) -> bool:
+        """The recorded digest is of this version's scheme (an index written by an older one gets it
+        at its next write; until then its sidecar matches the older digest)."""
+        return (self.collection.metadata or {}).get("digest_scheme") == DIGEST_SCHEME
+
     def load(self, ids: list[str] | None = None) -> Manifest:
         """Every entry; with ``ids``, only theirs (the rest counted by the digest recorded with the
         last change), when that digest is of the current scheme."""
         meta = self.collection.metadata or {}
-        if ids is None or meta.get("digest_scheme") != DIGEST_SCHEME:
+        if ids is None or not self.digest_is_current():
             return Manifest(articles=dict(self._entries(pages(self.collection, ["metadatas"]))))
         wanted = sorted(set(ids))
         articles = dict(self._entries(self.collection.get(ids=wanted[first : first + PAGE], include=["metadatas"]) for first in range(0, len(wanted), PAGE)))

@@ -216,6 +216,22 @@ def test_a_partial_load_keeps_the_digest_and_count_of_the_whole(tmp_path: Path) 
         store.load(["a0"]).plan([], [], prune=True)
 
 
+def test_an_index_written_by_an_older_version_is_loaded_whole_and_gets_the_current_digest(tmp_path: Path) -> None:
+    store = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "older")
+    whole = Manifest()
+    for n in range(3):
+        whole.record(article(tmp_path, f"a{n}", f"A{n}\ntext {n}"), 1)
+    store.save(whole)
+    store.collection.modify(metadata={**store.ROLE, "digest": "an older scheme's sha1"})  # as an older version left it
+
+    assert not store.digest_is_current()
+    loaded = store.load(["a1"])
+    assert loaded.complete and sorted(loaded.articles) == ["a0", "a1", "a2"], "no partial load on an older digest"
+    loaded.record(article(tmp_path, "a1", "A1\nchanged"), 2)
+    store.save(loaded)
+    assert store.digest_is_current() and store.recorded_digest() == loaded.digest()
+
+
 def test_store_load_of_new_collection_is_empty(tmp_path: Path) -> None:
     loaded = ChromaManifestStore(chroma_client(tmp_path / "chroma"), "fresh").load()
     assert loaded.articles == {} and loaded.chunk_count == 0
