@@ -41,7 +41,7 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description="Evaluate assistant on a question set, beside a LangChain RAG tutorial peer (see eval/README.md).")
     p.add_argument("--dataset", choices=["seed", "realtimeqa"], default="seed", help="seed: eval/questions.jsonl; realtimeqa: RealTime QA dev")
     p.add_argument("--data", type=Path, help="seed: the questions .jsonl; realtimeqa: the folder with questions_dev.jsonl and corpus/")
-    p.add_argument("--corpus", type=Path, help="articles to ingest instead of the dataset's own (seeds/ or DATA/corpus), e.g. a few weeks for a quick run")
+    p.add_argument("--corpus", type=Path, help="articles to ingest instead of the dataset's own (seeds/ or DATA/corpus), e.g. a few weeks for a quick run; seed questions citing an article not in it are left out")
     p.add_argument("--limit", type=_positive, help="only the first N questions (after --sample)")
     p.add_argument("--sample", type=_positive, help="a random sample of N questions (reproducible with --seed)")
     p.add_argument("--seed", type=int, default=0, help="random seed for --sample (default 0)")
@@ -146,7 +146,7 @@ def _run(args: argparse.Namespace, command: str, err: Any) -> int:
     engine = "llm" if settings.uses_llm else "extractive"
 
     if args.dataset == "seed":
-        everything = datasets.load_seed_questions(questions_file, corpus)
+        everything = datasets.load_seed_questions(questions_file, corpus, covered_only=args.corpus is not None)
     else:
         everything = datasets.load_realtimeqa(questions_file)
     questions = datasets.select(everything, args.limit, args.sample, args.seed)

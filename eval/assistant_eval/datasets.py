@@ -76,21 +76,32 @@ def find_spans(text: str, quote: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def load_seed_questions(path: Path, articles_dir: Path) -> list[EvalQuestion]:
-    """The fixed question set (eval/questions.jsonl); gold quotes are located in the seed articles."""
+def load_seed_questions(path: Path, articles_dir: Path, covered_only: bool = False) -> list[EvalQuestion]:
+    """The fixed question set (eval/questions.jsonl); gold quotes are located in the seed articles.
+
+    With ``covered_only`` (a ``--corpus`` that is not the whole seeds/ folder), a question citing an
+    article that is not in ``articles_dir`` is left out, and so are its follow-ups.
+    """
     texts = article_texts([articles_dir])
-    questions = []
+    questions: list[EvalQuestion] = []
+    left_out: set[str] = set()
     for row in _read_jsonl(path):
         try:
             support = []
             for item in row["support"]:
                 text = texts.get(item["article_id"])
+                if text is None and covered_only:
+                    left_out.add(row["id"])
+                    break
                 if text is None:
                     raise InputError(f"{path}: question {row['id']} cites article {item['article_id']!r}, which is not in {articles_dir}")
                 spans = find_spans(text, item["quote"])
                 if not spans:
                     raise InputError(f"{path}: question {row['id']}: quote not found verbatim in {item['article_id']}: {item['quote'][:60]!r}")
                 support.append(Gold(item["article_id"], item["quote"], spans))
+            if row["id"] in left_out or row.get("follows") in left_out:
+                left_out.add(row["id"])
+                continue
             answers = [row["answer"]] if row["answer"] else []
             questions.append(EvalQuestion(row["id"], row["question"], row["type"], answers, support, row.get("follows")))
         except (KeyError, TypeError) as exc:
