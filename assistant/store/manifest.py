@@ -133,11 +133,6 @@ class ChromaManifestStore:
     def __init__(self, client: Any, name: str) -> None:
         self.collection = client.get_or_create_collection(name=name, embedding_function=None, metadata=self.ROLE)
 
-    @property
-    def chunk_count(self) -> int:
-        assert self.complete, "counting chunks needs every entry"
-        return sum(entry.chunks for entry in self.articles.values())
-
     def count(self) -> int:
         return int(self.collection.count())
 

@@ -366,3 +366,23 @@ def test_run_script_bad_input(run_script, capsys, tmp_path, argv, message):
 def test_run_script_help(run_script, capsys):
     assert run_script.main(["--help"]) == 0
     assert "--baseline" in capsys.readouterr().out
+
+
+def test_a_corpus_of_one_article_keeps_only_the_questions_it_can_answer(tmp_path: Path) -> None:
+    import shutil
+
+    from assistant_eval.datasets import load_seed_questions
+
+    root = Path(__file__).resolve().parents[2]
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(root / "seeds" / "000_14502852d82c6bda.txt", one)
+    with pytest.raises(InputError, match="not in"):
+        load_seed_questions(root / "eval" / "questions.jsonl", one)
+    every = load_seed_questions(root / "eval" / "questions.jsonl", root / "seeds")
+    kept = load_seed_questions(root / "eval" / "questions.jsonl", one, covered_only=True)
+    ids = {q.id for q in kept}
+    assert 0 < len(kept) < len(every)
+    assert all(g.article_id == "000_14502852d82c6bda" for q in kept for g in q.support)
+    assert all(q.follows is None or q.follows in ids for q in kept), "a follow-up stays only with its question"
+    assert {q.id for q in every if not q.support and q.follows is None} <= ids, "questions without gold articles stay"
