@@ -84,6 +84,11 @@ def all_ids(collection: Any) -> list[str]:
     return [chunk_id for got in pages(collection, []) for chunk_id in got["ids"]]
 
 
+def ids_of_articles(collection: Any, article_ids: list[str], page: int = 500) -> list[str]:
+    """The ids of the chunks whose metadata names one of ``article_ids`` (a filtered read on the server)."""
+    return [chunk_id for first in range(0, len(article_ids), page) for chunk_id in collection.get(where={"article_id": {"$in": article_ids[first : first + page]}}, include=[])["ids"]]
+
+
 def by_ids(collection: Any, ids: list[str], include: list[str], page: int = PAGE) -> Iterator[dict[str, Any]]:
     """Chroma's answers for ``ids``, a page of them per request."""
     for first in range(0, len(ids), page):

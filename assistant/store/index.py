@@ -171,10 +171,14 @@ class Index:
         """Start logging this writer's changes (under the write lock): if the sidecar matches Chroma now,
         ``finish_write`` extends it with them instead of rebuilding it from the whole collection.
 
-        Returns whether it does: then the last writer finished (a crashed one leaves the stale
-        marker), so Chroma holds no incomplete article and no orphan chunk to reconcile.
+        Returns whether the last writer finished (a crashed one leaves the stale marker, or on a
+        server the manifest's ``writing`` flag): then Chroma holds no incomplete article and no
+        orphan chunk to reconcile.
         """
-        extendable = not self.settings.chroma_url and self.sidecar_fresh()
+        if self.settings.chroma_url:  # no sidecar to extend
+            self._log = None
+            return self.manifest_store.writer_finished()
+        extendable = self.sidecar_fresh()
         self._log = WriteLog([], [], [], [], []) if extendable else None
         return extendable
 
@@ -221,10 +225,11 @@ class Index:
         """
         from ..errors import IndexCorruptError
 
-        if keys is not None and self._log is not None:  # a prefix test per id: no parsing of every id
+        if keys is not None and (self._log is not None or self.settings.chroma_url):  # a prefix test per id: no parsing of every id
             prefixes = {f"{article_id}:{digest}": (article_id, digest) for article_id, digest in keys}
+            candidates = self.sidecar.live_ids() if self._log is not None else chroma.ids_of_articles(self.collection, sorted({a for a, _ in keys}))
             wanted: dict[tuple[str, str], list[str]] = {}
-            for chunk_id in self.sidecar.live_ids():
+            for chunk_id in candidates:
                 key = prefixes.get(chunk_id.rpartition(":")[0])
                 if key is not None:
                     wanted.setdefault(key, []).append(chunk_id)
@@ -246,9 +251,13 @@ class Index:
         return self.path / "sidecar.stale"
 
     def mark_stale(self) -> None:
-        """Called before any write to Chroma: the snapshot may no longer match it (see the module doc)."""
+        """Called before any write to Chroma: the snapshot may no longer match it (see the module doc);
+        on a server, the manifest says a writer is at work until it finishes."""
         if not self._marked_stale:
-            self._stale_marker.touch()
+            if self.settings.chroma_url:
+                self.manifest_store.mark_writing(True)
+            else:
+                self._stale_marker.touch()
             self._marked_stale = True
 
     def snapshot_current(self) -> bool:
@@ -286,7 +295,11 @@ class Index:
         if force or not self.sidecar_fresh():
             self.rebuild_sidecar()
         if writer:
-            self._stale_marker.unlink(missing_ok=True)
+            if self.settings.chroma_url:
+                if self._marked_stale or not self.manifest_store.writer_finished():
+                    self.manifest_store.mark_writing(False)
+            else:
+                self._stale_marker.unlink(missing_ok=True)
             self._marked_stale = False
 
     def read_vectors(self, ids: list[str]) -> dict[str, Any]:

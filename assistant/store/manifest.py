@@ -140,6 +140,15 @@ class ChromaManifestStore:
         """The digest saved with the last change: readers compare it without loading every entry."""
         return (self.collection.metadata or {}).get("digest")
 
+    def writer_finished(self) -> bool:
+        """The last writer of a shared (server) index finished: it set ``writing`` before its first
+        write and cleared it after its last, so a crashed one leaves it set (an index no writer of
+        this version has finished yet has neither)."""
+        return (self.collection.metadata or {}).get("writing") is False
+
+    def mark_writing(self, writing: bool) -> None:
+        self.collection.modify(metadata={**(self.collection.metadata or {}), **self.ROLE, "writing": writing})
+
     def digest_is_current(self) -> bool:
         """The recorded digest is of this version's scheme (an index written by an older one gets it
         at its next write; until then its sidecar matches the older digest)."""
@@ -179,7 +188,8 @@ class ChromaManifestStore:
                 )
         digest = manifest.digest()
         if changed or self.recorded_digest() != digest:
-            self.collection.modify(metadata={**self.ROLE, "digest": digest, "articles": manifest.count(), "digest_scheme": DIGEST_SCHEME})
+            recorded = {"digest": digest, "articles": manifest.count(), "digest_scheme": DIGEST_SCHEME}
+            self.collection.modify(metadata={**(self.collection.metadata or {}), **self.ROLE, **recorded})  # keeps ``writing``
         manifest.dirty.clear()
         manifest.forgotten.clear()
 

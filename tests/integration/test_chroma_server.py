@@ -160,3 +160,38 @@ def test_a_client_asks_the_server_for_words_and_copies_nothing(chroma_url: str, 
     frequencies, documents = lexical.document_frequencies()
     assert documents == index.chunks().count() and 0 < frequencies["parliament"] < documents
     assert lexical.search(question, 10, Filters(since=date(2100, 1, 1))) == [], "the filters are the server's"
+
+
+def test_an_ingest_after_a_finished_one_reads_only_its_articles_from_the_server(chroma_url: str, tmp_path: Path, embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from assistant.config import Settings
+    from assistant.ingest import ingest
+    from assistant.maintenance import check
+    from assistant.store import chroma
+    from assistant.store.index import Index
+    from assistant.store.manifest import ChromaManifestStore
+
+    settings = Settings(index=tmp_path / "client", chroma_url=chroma_url, collection="incremental")
+    ingest([SEEDS], settings, index=Index(settings, embedder, create=True))
+    index = Index(settings, embedder)
+    assert index.manifest_store.writer_finished()
+
+    loads: list[list[str] | None] = []
+    original = ChromaManifestStore.load
+    monkeypatch.setattr(ChromaManifestStore, "load", lambda self, ids=None: loads.append(ids) or original(self, ids))
+    monkeypatch.setattr(chroma, "all_ids", lambda collection: pytest.fail("the whole collection's ids were read"))
+    note = tmp_path / "note.txt"
+    note.write_text("Harbour note\nThe depot shipped 14 crates of apples on Monday.\n", encoding="utf-8")
+    assert ingest([note], settings, index=Index(settings, embedder, create=True)).added == 1
+    changed = tmp_path / "000_14502852d82c6bda.txt"
+    changed.write_text((SEEDS / changed.name).read_text(encoding="utf-8") + "\nThe company opened an office in Bordeaux in 2024.\n", encoding="utf-8")
+    assert ingest([changed], settings, index=Index(settings, embedder, create=True)).updated == 1
+    assert loads == [["note"], [changed.stem]]
+    monkeypatch.undo()
+    assert check(Index(settings, embedder)) == [], "the digest and chunks a partial writer left agree with the whole index"
+
+    # A writer that died after its first write leaves the flag set: the next one reconciles.
+    Index(settings, embedder).manifest_store.mark_writing(True)
+    loads.clear()
+    monkeypatch.setattr(ChromaManifestStore, "load", lambda self, ids=None: loads.append(ids) or original(self, ids))
+    ingest([note], settings, index=Index(settings, embedder, create=True))
+    assert loads == [None] and Index(settings, embedder).manifest_store.writer_finished()
