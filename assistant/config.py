@@ -75,7 +75,8 @@ class Settings(BaseSettings):
     date_long_half_life_days: float = Field(180.0, gt=0, description="...(the same story weeks away stays findable when the frame is wrong)...")
     date_floor: float = Field(0.3, ge=0, le=1, description="...and never below this floor; articles published after the as-of date get the floor.")
     strip_time_words: bool = Field(True, description="Search without the time words the frame was read from ('this week').")
-    recent_ratio: float = Field(0.85, ge=0, le=1.01, description="With no time frame, prefer the week before the as-of date only if its best candidate scores this share of the best overall (above 1: never).")
+    tentative_shoulder: float = Field(0.9, ge=0, le=1, description="date_shoulder for a frame no words, flags or --as-of named (the week before the as-of date, default today) or vague words read ('recently'): preferred softly.")
+    tentative_floor: float = Field(0.5, ge=0, le=1, description="date_floor for such a frame.")
     min_relevance: float = Field(0.35, ge=0.0, le=1.0, description="Below this support (evidence.support_scores) of the best sentence the assistant abstains; 0.35 measured best on the seed set (eval/reports).")
 
     # --- answering (LLM) ---

@@ -97,9 +97,7 @@ class Assistant:
         """IDF of the indexed chunks' terms (from the word index: the BM25 sidecar, or the server's counts
         of the words asked so far, a mapping that grows with each question), made once per process."""
         if self._weights is None:
-            lexical = self.retriever.lexical
-            if lexical is None and not self.settings.chroma_url and self.index.sidecar.exists():  # hybrid search off: the sidecar still counts
-                lexical = self.index.sidecar
+            lexical = self.retriever.lexical or self.index.lexical()  # with hybrid search off the word index still counts
             frequencies, documents = lexical.document_frequencies() if lexical else ({}, 0)
             self._weights = idf_weights(frequencies, documents) if documents else TermWeights.uniform()
         return self._weights

@@ -126,8 +126,11 @@ class Retriever:
         self.index = index
         self.settings = settings
         self.chunks: ChunkReader = index.chunks()  # the sidecar's snapshot, or Chroma (see Index.chunks)
-        self.lexical: Lexical | None = index.lexical()  # the sidecar's BM25, a server's document filters, or none
+        # The sidecar's BM25, a server's document filters, or none (hybrid off: the retriever's own
+        # settings decide, so that one index serves retrievers configured differently, as in eval/ablate.py)
+        self.lexical: Lexical | None = index.lexical() if settings.hybrid else None
         self.preference = DatePreference(settings.date_half_life_days, settings.date_shoulder, settings.date_long_half_life_days, settings.date_floor)
+        self.tentative = DatePreference(settings.date_half_life_days, settings.tentative_shoulder, settings.date_long_half_life_days, settings.tentative_floor)
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The top ``k`` passages for ``question`` (see ``ranked``)."""
@@ -136,22 +139,26 @@ class Retriever:
     def ranked(self, question: str, k: int | None = None, filters: Filters | None = None) -> tuple[list[Passage], TimeFrame]:
         """The top ``k`` passages and the time frame that was preferred.
 
-        A frame named by the question, the flags or an explicit --as-of is always preferred. Without
-        one (or with only vague words: "recently", a bare weekday), the week before the as-of date (or
-        the vague frame) is preferred only when the candidates found without any date preference say
-        so: the best of them from it scores at least ``recent_ratio`` of the best of all. A question asked long after its news finds nothing that good in the last week,
-        and is then ranked exactly as with no date preference.
+        A frame named by the question, the flags or an explicit --as-of is preferred firmly. Without
+        one, the week before the as-of date (default today) is preferred softly, as is a frame read
+        from vague words ("recently", a bare weekday): older articles keep most of their score
+        (tentative_shoulder, tentative_floor), so a question asked long after its news still finds
+        it, while one asked that week is helped. Measured on RealTime QA asked on its date and 30 or
+        60 days later (eval/reports/realtimeqa-ablation.md).
         """
         import numpy as np
 
         k = k or self.settings.k
         filters = filters or Filters()
         n = self.settings.candidates
+        as_of = filters.as_of or date.today()
         frame = frame_for(question, filters) if self.settings.recency else NO_FRAME
         if frame.source == "question" and self.settings.strip_time_words:  # the frame has read them; they are not what to match
-            question = without_time_words(question, filters.as_of or date.today()) or question
-        tentative = frame if frame.source != "none" or filters.as_of is None else TimeFrame(filters.as_of - timedelta(days=AS_OF_DAYS), filters.as_of, "as_of")
-        window = self._window(tentative, filters) if self.settings.recency else None
+            question = without_time_words(question, as_of) or question
+        soft = frame.source == "none" or not frame.firm
+        if self.settings.recency and frame.source == "none":
+            frame = TimeFrame(as_of - timedelta(days=AS_OF_DAYS), as_of, "as_of", firm=False)
+        window = self._window(frame, filters)
         # Words before the question's embedding: on a cold start the model may still be loading.
         lexical = self.lexical.search(question, n, filters) if self.lexical else []
         query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
@@ -162,36 +169,18 @@ class Retriever:
         ids = [chunk_id for hits in (dense, lexical, recent_lexical) for chunk_id, _ in hits]
         days = self.chunks.days_of(ids) if self.settings.recency else {}
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]
-        window_lists: list[list[str]] = []
         if window is not None:
             first, last = window.day_range()
             assert first is not None and last is not None  # a window always has both ends
-            window_lists = [[chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n], [chunk_id for chunk_id, _ in recent_lexical]]
-        if (frame.source == "none" or not frame.firm) and window_lists:  # a frame the candidates must bear out
-            fused = _fuse(ranked_lists)
-            similarity = self._similarities(fused, dict(dense), query_vector)
-            scores = self._second_stage(fused, similarity, dict(lexical), days, filters, NO_FRAME)
-            frame = tentative if self._recent_is_competitive(scores, tentative, days) else NO_FRAME
-        if frame.source != "none":
-            lexical = lexical + recent_lexical
-            fused = _fuse(ranked_lists + window_lists)
-            similarity = self._similarities(fused, dict(dense), query_vector)
-            scores = self._second_stage(fused, similarity, dict(lexical), days, filters, frame)
-        elif not window_lists:
-            fused = _fuse(ranked_lists)
-            similarity = self._similarities(fused, dict(dense), query_vector)
-            scores = self._second_stage(fused, similarity, dict(lexical), days, filters, frame)
+            ranked_lists += [[chunk_id for chunk_id, _ in dense if first <= days.get(chunk_id, -1) <= last][:n], [chunk_id for chunk_id, _ in recent_lexical]]
+        lexical = lexical + recent_lexical
+        fused = _fuse(ranked_lists)
+        similarity = self._similarities(fused, dict(dense), query_vector)
+        scores = self._second_stage(fused, similarity, dict(lexical), days, filters, frame, self.tentative if soft else self.preference)
         # Only now is any text read (a round trip that grows with the number of chunks asked for).
         ranked = sorted(scores, key=lambda c: -scores[c])[: max(TEXT_READ, 4 * k)]
         passages = self._materialise(ranked, scores, similarity, dict(lexical))
         return diversify(passages, k, self.settings.per_article, self.settings.dedupe), frame
-
-    def _recent_is_competitive(self, scores: dict[str, float], week: TimeFrame, days: dict[str, int]) -> bool:
-        """The best candidate published in ``week`` scores at least ``recent_ratio`` of the best of all."""
-        first, last = day_number(week.start), day_number(week.end) + 1
-        best = max(scores.values(), default=0.0)
-        recent = max((score for chunk_id, score in scores.items() if first <= days.get(chunk_id, -1) <= last), default=0.0)
-        return best > 0 and recent >= self.settings.recent_ratio * best
 
     @staticmethod
     def _window(frame: TimeFrame, filters: Filters) -> Filters | None:
@@ -218,7 +207,8 @@ class Retriever:
     # --- second stage ------------------------------------------------------------
 
     def _second_stage(
-        self, fused: dict[str, float], similarity: dict[str, float], lexical: dict[str, float], days: dict[str, int], filters: Filters, frame: TimeFrame
+        self, fused: dict[str, float], similarity: dict[str, float], lexical: dict[str, float], days: dict[str, int], filters: Filters, frame: TimeFrame,
+        preference: DatePreference,
     ) -> dict[str, float]:
         """Scores from what is known without reading any text: similarity, BM25, fused rank, date, article."""
         as_of_day = day_number(filters.as_of or date.today())
@@ -229,7 +219,7 @@ class Retriever:
             if self.settings.rerank:
                 score = WEIGHTS["dense"] * similarity.get(chunk_id, 0.0) + WEIGHTS["bm25"] * lexical.get(chunk_id, 0.0) / top_bm25 + WEIGHTS["fused"] * score
             if self.settings.recency:
-                score *= date_weight(days.get(chunk_id, -1), frame, as_of_day, self.preference)
+                score *= date_weight(days.get(chunk_id, -1), frame, as_of_day, preference)
             scores[chunk_id] = score
         return aggregate_articles(scores) if self.settings.aggregate else scores
 

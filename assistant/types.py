@@ -173,13 +173,16 @@ class TimeFrame:
     def describe(self) -> str:
         """One line for the terminal, e.g. "Articles from 13–19 June 2022"."""
         if self.source == "none":
-            return "Articles from any date (no time in the question)"
-        return f"Articles from {span_text(self.start, self.end)}" + (f' ("{self.words}")' if self.words else "")
+            return "Articles from any date (date preference off)"
+        words = f' ("{self.words}")' if self.words else ""
+        if not self.firm:  # preferred softly: older articles keep most of their score
+            return f"Articles from any date, {span_text(self.start, self.end)} first{words}"
+        return f"Articles from {span_text(self.start, self.end)}{words}"
 
     def to_json(self) -> dict[str, str | None]:
         if self.source == "none":
             return {"start": None, "end": None, "source": "none"}
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "source": self.source}
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "source": self.source, "firm": self.firm}
 
 
 NO_FRAME = TimeFrame(date.min, date.max, "none")

@@ -6,8 +6,9 @@ A copy of the base index's Chroma store is served by a real `chroma run` on 127.
 talks to it through a byte-counting TCP relay in this script, so "bytes read from the server" is
 what crossed the wire to that client. Measured, each in fresh processes (wall time and peak RSS from
 GNU time): a fresh client's first `ask --offline` (empty --index directory), the same client's
-second question, and a second fresh client asking while the first ingests 10 new articles.
-With --before, the same measurements run first with an older checkout's code (PYTHONPATH), against
+second question, a second fresh client asking while the first ingests 10 new articles, and the
+next day's ingest of 10 more articles alone (what a writer reads from the server: it should follow
+what it adds, not the collection). With --before, the same measurements run first with an older checkout's code (PYTHONPATH), against
 the same server.
 """
 
@@ -118,12 +119,18 @@ def measure(port: int, code: Path | None, data: Path, work: Path) -> dict[str, A
     if writer.returncode:
         raise RuntimeError(err.decode()[-2000:])
     after_ingest = ask(client, QUESTIONS[0])  # the first client, once the server's content changed
+    # The next day's ingest, alone: what a writer reads from the server grows with what it adds?
+    new_articles(data / "corpus", batch)
+    writer_relay = CountingRelay(port)
+    wall, rss, out = timed([*assistant, "ingest", "--json", "--chroma-url", f"http://127.0.0.1:{writer_relay.port}", "--index", str(writer_dir), str(batch)], env)
+    next_ingest = (wall, rss, writer_relay.take())
     row = lambda m: {"wall_s": round(m[0], 2), "peak_rss_mb": round(m[1]), "bytes_from_server": m[2]}  # noqa: E731
     return {
         "fresh_client_first_answer": row(first),
         "same_client_next_answer": row(second),
         "second_client_while_first_ingests": {**row(during), "writer_still_running": writer_running},
         "first_client_after_the_ingest": row(after_ingest),
+        "next_ingest_of_10_articles_alone": row(next_ingest),
         "client_dir_mb": round(sum(f.stat().st_size for f in client.rglob("*") if f.is_file()) / 2**20, 1),
         "ingest": json.loads(out),
     }
@@ -159,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     columns = [c for c in ("before", "after") if c in results]
     lines = ["# Server mode: a client of `chroma run` (RealTime QA index, 42k chunks)", "", f"Command: `{results['command']}`", "",
              "| measure | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-    for stage in ("fresh_client_first_answer", "same_client_next_answer", "second_client_while_first_ingests", "first_client_after_the_ingest"):
+    for stage in ("fresh_client_first_answer", "same_client_next_answer", "second_client_while_first_ingests", "first_client_after_the_ingest", "next_ingest_of_10_articles_alone"):
         for key in ("wall_s", "peak_rss_mb", "bytes_from_server"):
-            lines.append(f"| {stage}: {key} | " + " | ".join(f"{results[c][stage][key]:,}" for c in columns) + " |")
+            values = [results[c].get(stage, {}).get(key) for c in columns]
+            lines.append(f"| {stage}: {key} | " + " | ".join("" if v is None else f"{v:,}" for v in values) + " |")
     lines.append("| client directory after all this (MB) | " + " | ".join(str(results[c]["client_dir_mb"]) for c in columns) + " |")
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

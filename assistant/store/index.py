@@ -338,9 +338,7 @@ class Index:
         return self.sidecar
 
     def lexical(self) -> Lexical | None:
-        """What word search reads: the sidecar's BM25, or for a server's client the server (None: hybrid off)."""
-        if not self.settings.hybrid:
-            return None
+        """What word search reads: the sidecar's BM25, or for a server's client the server (None: no sidecar yet)."""
         if self.settings.chroma_url:
             return ServerLexical(self.collection, self.chunks().count())
         return self.sidecar if self.sidecar.exists() else None

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -272,10 +273,14 @@ def test_ask_says_which_time_frame_it_used(index_dir: Path) -> None:
     assert plain.exit_code == 0, plain.output
     assert plain.stdout.splitlines()[0].startswith("Articles from 26\u201328 February 2024")  # Monday to the as-of Wednesday
     data = json.loads(run("ask", "--json", "--index", index_dir, "--as-of", "2024-02-28", question).stdout)
-    assert data["time_frame"] == {"start": "2024-02-26", "end": "2024-02-28", "source": "question"}
+    assert data["time_frame"] == {"start": "2024-02-26", "end": "2024-02-28", "source": "question", "firm": True}
     explicit = json.loads(run("ask", "--json", "--index", index_dir, "--as-of", "2024-02-28", MICROSOFT_QUESTION).stdout)
     assert explicit["time_frame"]["source"] == "as_of"
     flags = json.loads(run("ask", "--json", "--index", index_dir, "--since", "2024-01-01", MICROSOFT_QUESTION).stdout)
     assert flags["time_frame"]["source"] == "flags" and flags["time_frame"]["start"] == "2024-01-01"
+    assert explicit["time_frame"]["firm"] is True
     default = json.loads(run("ask", "--json", "--index", index_dir, MICROSOFT_QUESTION).stdout)
-    assert default["time_frame"]["source"] in ("none", "as_of")  # as_of only when the week's articles are the best match
+    today = date.today()
+    assert default["time_frame"] == {"start": (today - timedelta(days=7)).isoformat(), "end": today.isoformat(), "source": "as_of", "firm": False}
+    softly = run("ask", "--index", index_dir, MICROSOFT_QUESTION)
+    assert softly.stdout.splitlines()[0].startswith("Articles from any date, ") and softly.stdout.splitlines()[0].endswith(" first")
