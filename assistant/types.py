@@ -179,7 +179,7 @@ class TimeFrame:
             return f"Articles from any date, {span_text(self.start, self.end)} first{words}"
         return f"Articles from {span_text(self.start, self.end)}{words}"
 
-    def to_json(self) -> dict[str, str | None]:
+    def to_json(self) -> dict[str, str | bool | None]:
         if self.source == "none":
             return {"start": None, "end": None, "source": "none"}
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "source": self.source, "firm": self.firm}
