@@ -72,7 +72,7 @@ class ChromaChunks:
 
     def __init__(self, collection: Any) -> None:
         self.collection = collection
-        self._size: int | None = None  # asked once: a round trip per query otherwise
+        self._size: int | None = None  # asked once (again only while it is below what a query asks for)
         self._days: dict[str, int] = {}  # publication days seen in answers so far
 
     def count(self) -> int:
@@ -81,9 +81,11 @@ class ChromaChunks:
         return self._size
 
     def nearest(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
-        if not self.count():
+        if self.count() < n:  # a small (or empty) shared collection may have grown since it was counted
+            self._size = int(self.collection.count())
+        if not self._size:
             return []
-        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, self.count()), where=chroma_where(filters), include=["distances", "metadatas"])
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, self._size), where=chroma_where(filters), include=["distances", "metadatas"])
         self._remember_days(result["ids"][0], result["metadatas"][0])
         return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(result["ids"][0], result["distances"][0])]
 
