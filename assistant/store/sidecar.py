@@ -147,7 +147,7 @@ class Sidecar:
 
         meta = self.read_meta()
         assert meta is not None and meta.snapshot
-        sizes = [len(np.load(segment / "days.npy", mmap_mode="r")) for segment in self._segments()]
+        sizes = self._segment_rows()
         start, gathered = len(sizes) - 1, sizes[-1]
         while start > 0 and (start == len(sizes) - 1 or sizes[start - 1] <= MERGE_RATIO * gathered):
             start -= 1
@@ -214,14 +214,17 @@ class Sidecar:
             self._arrays["vectors"] = parts
         return self._arrays["vectors"]  # type: ignore[no-any-return]
 
-    def _bm25_model(self) -> SegmentedBM25 | None:
+    def _segment_rows(self) -> list[int]:
+        """How many rows each segment holds (deleted ones included)."""
         import numpy as np
 
+        return [len(np.load(segment / "days.npy", mmap_mode="r")) for segment in self._segments()]
+
+    def _bm25_model(self) -> SegmentedBM25 | None:
         if self._bm25 is None and self.count():
             segments, deleted, first = [], [], 0
             deleted_rows = self._array("deleted")
-            for segment in self._segments():
-                rows = len(np.load(segment / "days.npy", mmap_mode="r"))
+            for segment, rows in zip(self._segments(), self._segment_rows(), strict=True):
                 if rows:  # an append that only deleted writes an empty segment, without a BM25 index
                     segments.append(segment)
                     deleted.append(deleted_rows[first : first + rows])
