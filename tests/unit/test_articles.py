@@ -54,6 +54,27 @@ def test_markdown_title_drops_heading_marks_text_kept_verbatim(tmp_path: Path) -
     assert article.id == "notes"
 
 
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("CNN —\n\nArman doesn’t sleep much anymore.\n\nMore.", "Arman doesn’t sleep much anymore."),  # a dateline is not a headline
+        ("Washington CNN —\nBiden spoke.", "Biden spoke."),
+        ("London (Reuters) -\nThe pound fell.", "The pound fell."),
+        ("Up - and down\nBody.", "Up - and down"),  # a dash inside a headline is kept
+        ("# Mistral raises money\nBody.", "Mistral raises money"),
+        ("CNN Business —\n\n" + "Kanye West is acquiring Parler, the platform favored by many conservatives. " * 2 + "\n", "Kanye West is acquiring Parler, the platform favored by many conservatives."),  # a lede: its first sentence
+    ],
+)
+def test_title_from_text_skips_datelines_and_cuts_a_lede_to_its_first_sentence(tmp_path: Path, text: str, title: str) -> None:
+    path = tmp_path / "untitled.jsonl"
+    path.write_text(json.dumps({"id": "a1", "text": text}) + "\n", encoding="utf-8")
+
+    [article], problems = load_one(path)
+
+    assert problems == []
+    assert article.title == title
+
+
 def test_file_name_with_spaces_gives_id_safe_slug(tmp_path: Path) -> None:
     path = tmp_path / "Big News: today!.txt"
     path.write_text("Headline\nBody.\n", encoding="utf-8")
