@@ -24,6 +24,12 @@ _ABBREVIATIONS = {
 # A boundary candidate: terminal punctuation (+ closing quotes/brackets) then whitespace.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)\.$")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+def is_sentence(text: str) -> bool:
+    """Whether ``text`` ends as a sentence does: a lede does, a headline does not."""
+    return bool(_SENTENCE_END.search(text.strip()))
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from ..chunking import split_sentences
+from ..chunking import is_sentence, split_sentences
 from ..embeddings import TextEmbeddings
 from ..tokens import SUFFIXES, stem, tokenize
 from ..types import Passage
@@ -176,6 +176,12 @@ class Candidate:
     end: int
 
 
+def _is_headline(passage: Passage, text: str, start: int, end: int) -> bool:
+    """The title printed as a line of its own, not a sentence (a lede a title was derived from is still an answer)."""
+    own_line = (start == 0 or passage.text[start - 1] == "\n") and (end == len(passage.text) or passage.text[end] == "\n")
+    return own_line and text == passage.title.strip() and not is_sentence(text)
+
+
 def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     """Every sentence of the passages once (overlapping chunks repeat sentences), with article offsets."""
     seen: set[tuple[str, int]] = set()
@@ -185,7 +191,7 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
             key = (passage.article_id, passage.start + start)
             text = passage.text[start:end]
             # A question is never an answer: quiz pages in news corpora repeat the very question asked.
-            if key in seen or len(text) < MIN_CHARS or text == passage.title.strip() or text.rstrip("\"'\u201d\u2019) ").endswith("?") or INSTRUCTION.search(text):
+            if key in seen or len(text) < MIN_CHARS or _is_headline(passage, text, start, end) or text.rstrip("\"'\u201d\u2019) ").endswith("?") or INSTRUCTION.search(text):
                 continue
             seen.add(key)
             found.append(Candidate(n, passage, text, passage.start + start, passage.start + end))

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.answer.support import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
-from assistant.retrieval import ARTICLE_BONUS, aggregate_articles, diversify
+from assistant.retrieval import ARTICLE_BONUS, LEDE_MARGIN, aggregate_articles, diversify, lede_first
 from assistant.types import Filters, Passage
 
 
@@ -57,6 +57,29 @@ def test_diversify_caps_passages_per_article_and_tops_up() -> None:
     ranked = [passage("t", "a", chunk="1"), passage("t", "a", chunk="2"), passage("t", "a", chunk="3"), passage("t", "b", chunk="1")]
     assert [p.chunk_id for p in diversify(ranked, 3, 2)] == ["a:1", "a:2", "b:1"]
     assert [p.chunk_id for p in diversify(ranked, 4, 1)] == ["a:1", "b:1", "a:2", "a:3"]
+
+
+def _scored(article: str, start: int, score: float, title: str, text: str) -> Passage:
+    return Passage(f"{article}:h:{start}-{start + len(text)}", article, title, "s", "", "", start, start + len(text), text, score=score)
+
+
+def test_an_article_titled_by_its_lede_is_shown_by_the_chunk_that_holds_the_lede() -> None:
+    lede = "Dartmouth College announced Tuesday it was eliminating student loans."
+    tail = _scored("a", 2769, 1.0, lede, "Other schools have similar programs.")
+    opening = _scored("a", 0, 1.0 - LEDE_MARGIN / 2, lede, "CNN —\n\n" + lede + " More.")
+    other = _scored("b", 0, 0.95, "Another story", "Another story\nText.")
+    shown = lede_first([tail, other, opening])
+    assert [(p.article_id, p.start) for p in shown] == [("a", 0), ("b", 0), ("a", 2769)]
+    assert [p.score for p in shown] == [1.0, 0.95, 1.0 - LEDE_MARGIN / 2]  # positions keep their scores
+
+
+def test_a_headline_or_a_much_weaker_opening_does_not_displace_the_best_chunk() -> None:
+    headline = "Microsoft Strikes Deal With Mistral"  # a headline, not a sentence: the detail chunk stays
+    ranked = [_scored("a", 900, 1.0, headline, "Mistral released its first model under Apache 2.0."), _scored("a", 0, 0.99, headline, headline + "\nText.")]
+    assert lede_first(ranked) == ranked
+    lede = "Dartmouth College announced Tuesday it was eliminating student loans."
+    ranked = [_scored("a", 900, 1.0, lede, "Detail."), _scored("a", 0, 1.0 - 2 * LEDE_MARGIN, lede, lede)]
+    assert lede_first(ranked) == ranked
 
 
 def test_article_aggregation_adds_a_share_of_the_next_two_chunks_of_the_same_article() -> None:

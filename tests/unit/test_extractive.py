@@ -89,6 +89,16 @@ def test_candidate_sentences_skip_overlap_repeats_and_short_lines(bloomberg) -> 
         assert len(c.text) >= MIN_CHARS
 
 
+def test_a_headline_line_is_skipped_but_a_lede_that_titles_its_article_is_a_candidate() -> None:
+    headline = "Broncos sale approved by NFL owners"
+    text = headline + "\nNFL owners unanimously approved the sale of the Denver Broncos on Tuesday."
+    assert [c.text for c in candidate_sentences([Passage("a:h:0-1", "a", headline, "", "", "", 0, len(text), text)])] == [text.splitlines()[1]]
+    lede = "NFL owners unanimously approved the sale of the Denver Broncos on Tuesday."
+    text = "CNN —\n\n" + lede + "\n\nThe vote was held in Minneapolis on Tuesday."
+    candidates = candidate_sentences([Passage("b:h:0-1", "b", lede, "", "", "", 0, len(text), text)])
+    assert [c.text for c in candidates] == [lede, "The vote was held in Minneapolis on Tuesday."]
+
+
 def test_a_question_in_an_article_is_never_quoted_as_its_answer(embedder) -> None:  # type: ignore[no-untyped-def]
     question = "Which European country's leader visited Kyiv this week?"
     text = (
