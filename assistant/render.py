@@ -30,21 +30,11 @@ def warning(message: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(message)}")
 
 
-TITLE_CHARS = 80  # a title longer than a headline (an untitled article is titled by its lede) is cut for display
-
-
-def short_title(passage: Passage) -> str:
-    title = passage.title or passage.article_id
-    if len(title) <= TITLE_CHARS:
-        return title
-    return title[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
-
-
 def source_line(citation: Citation) -> str:
     p = citation.passage
     where = ", ".join(part for part in (p.source, p.published) if part)
     flag = " [attached]" if citation.attached else ""
-    return f'[{citation.n}] {short_title(p)} — {where} — "{citation.quote}" (chars {citation.start}–{citation.end}){flag}'
+    return f'[{citation.n}] {p.short_title() or p.article_id} — {where} — "{citation.quote}" (chars {citation.start}–{citation.end}){flag}'
 
 
 def print_sources(answer: Answer) -> None:
@@ -90,7 +80,7 @@ def print_passages(passages: list[Passage]) -> None:
     out.print("\n[bold]Retrieved passages[/]")
     for n, p in enumerate(passages, start=1):
         where = ", ".join(part for part in (p.source, p.published) if part)
-        out.print(f"[bold][{n}][/] {escape(short_title(p))} — {escape(where)} (chars {p.start}–{p.end}, score {p.score:.3f})")
+        out.print(f"[bold][{n}][/] {escape(p.short_title() or p.article_id)} — {escape(where)} (chars {p.start}–{p.end}, score {p.score:.3f})")
         out.print(escape(" ".join(p.text.split())), style="dim")
 
 

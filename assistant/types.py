@@ -123,6 +123,9 @@ class Chunk:
     text: str
 
 
+SHORT_TITLE_CHARS = 80  # Passage.short_title
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrieved chunk (or a verbatim window of one) with its article's metadata and its scores."""
@@ -155,6 +158,14 @@ class Passage:
             text=text,
             **scores,
         )
+
+    def short_title(self) -> str:
+        """The title as shown to people and models: one longer than a headline (an untitled article is
+        titled by its lede) is cut at a word."""
+        title = self.title
+        if len(title) <= SHORT_TITLE_CHARS:
+            return title
+        return title[:SHORT_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 # --- time frames and filters ---------------------------------------------------------------------

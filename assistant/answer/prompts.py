@@ -72,7 +72,7 @@ def format_passages(passages: list[Passage]) -> str:
     blocks = []
     for n, p in enumerate(passages, start=1):
         text = re.sub(r"</?\s*passage", lambda m: m.group(0).replace("<", "&lt;"), p.text, flags=re.I)
-        attributes = f'n="{n}" title="{_attr(p.title)}" date="{p.published or "unknown"}" source="{_attr(p.source)}"'
+        attributes = f'n="{n}" title="{_attr(p.short_title())}" date="{p.published or "unknown"}" source="{_attr(p.source)}"'
         blocks.append(f"<passage {attributes}>\n{text}\n</passage>")
     return "\n\n".join(blocks)
 

@@ -1,19 +1,21 @@
-"""Presentation details that a person reads: titles as printed in source lines."""
+"""Presentation details that a person (or a model) reads: titles as printed in source lines and prompts."""
 
 from __future__ import annotations
 
-from assistant.render import TITLE_CHARS, short_title
-from assistant.types import Passage
+from assistant.answer.prompts import format_passages
+from assistant.types import SHORT_TITLE_CHARS, Passage
 
 
 def _titled(title: str) -> Passage:
     return Passage("a:h:0-1", "a", title, "cnn.com", "", "2022-06-21", 0, 1, "x")
 
 
-def test_a_headline_is_printed_whole_and_a_lede_title_is_cut_at_a_word() -> None:
-    assert short_title(_titled("Microsoft Strikes Deal With France’s Mistral, OpenAI Rival")) == "Microsoft Strikes Deal With France’s Mistral, OpenAI Rival"
+def test_a_headline_is_shown_whole_and_a_lede_title_is_cut_at_a_word() -> None:
+    headline = "Microsoft Strikes Deal With France’s Mistral, OpenAI Rival"
+    assert _titled(headline).short_title() == headline
     lede = "Dartmouth College announced Tuesday it was eliminating student loans for undergraduates and replacing them with grants."
-    shown = short_title(_titled(lede))
-    assert shown.endswith(" …") and len(shown) <= TITLE_CHARS + 2
+    shown = _titled(lede).short_title()
+    assert shown.endswith(" …") and len(shown) <= SHORT_TITLE_CHARS + 2
     assert lede.startswith(shown.removesuffix(" …")) and lede[len(shown) - 2] == " "  # cut between words
-    assert short_title(_titled("")) == "a"  # no title: the article id
+    assert _titled("").short_title() == ""
+    assert f'title="{shown}"' in format_passages([_titled(lede)])  # the model reads the same short title
