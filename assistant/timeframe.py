@@ -11,9 +11,11 @@ Out of scope: times of day, time zones, fiscal quarters, and ranges in the futur
 there are no articles from the future to prefer.
 
 dateparser's ``search_dates`` and parsedatetime were measured on the unit table of expressions
-(eval/reports/timeframe-parsers.md): both return points, not spans ("in June 2022" → June 16), both
-read "May I ask" as a date, parsedatetime resolves "on March 3" into the future, and dateparser costs
-~0.9 s of a cold `ask` (import and first call). Hence the small grammar below.
+(eval/timeframe_parsers.py → eval/reports/timeframe-parsers.md): both return points, not spans, so
+neither gives a week or a month; of 36 questions their points fall inside the expected window for 19
+and 16; dateparser misses "this week", "last month" and "recently" and reads "May I ask" and "the
+March of Dimes" as dates; parsedatetime resolves "on March 3" and "in June" into the future; and
+dateparser costs ~2 s of a cold `ask` (import and first call). Hence the small grammar below.
 """
 
 from __future__ import annotations
