@@ -256,7 +256,7 @@ def lede_first(passages: list[Passage]) -> list[Passage]:
         leader = passages[top]
         if i != top and passage.start == 0 and is_sentence(passage.title) and passage.title in passage.text and passage.score >= (1 - LEDE_MARGIN) * leader.score:
             order[top], order[i] = i, top
-    return [replace(passages[j], score=passages[k].score) for j, k in zip(order, range(len(passages)))]
+    return [replace(passages[j], score=passages[position].score) for position, j in enumerate(order)]
 
 
 def aggregate_articles(scores: dict[str, float]) -> dict[str, float]:
