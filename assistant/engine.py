@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 from .answer import Answer, Answerer, History, OnToken
-from .answer.support import TermWeights, idf_weights
+from .answer.support import TermWeights
 from .config import Settings
 from .embeddings import TextEmbeddings, make_embedder
 from .errors import EmptyIndexError, InputError
@@ -99,5 +99,5 @@ class Assistant:
         if self._weights is None:
             lexical = self.retriever.lexical or self.index.lexical()  # with hybrid search off the word index still counts
             frequencies, documents = lexical.document_frequencies() if lexical else ({}, 0)
-            self._weights = idf_weights(frequencies, documents) if documents else TermWeights.uniform()
+            self._weights = TermWeights(frequencies, documents)
         return self._weights

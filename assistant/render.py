@@ -55,8 +55,12 @@ def print_frame(frame: TimeFrame) -> None:
 
 
 def answer_markup(answer: Answer) -> str:
-    """The answer text, its sentences that what they cite does not support dimmed."""
+    """The answer text, the short answer on its first line in bold, its sentences that what they cite
+    does not support dimmed."""
     text, cursor, parts = answer.text, 0, []
+    if answer.short_answer and text.startswith(answer.short_answer + "\n"):
+        cursor = len(answer.short_answer)
+        parts.append(f"[bold]{escape(answer.short_answer)}[/bold]")
     for sentence in sorted((s for s in answer.sentences if not s.supported), key=lambda s: s.start):
         parts += [escape(text[cursor : sentence.start]), f"[dim]{escape(text[sentence.start : sentence.end])}[/dim]"]
         cursor = sentence.end

@@ -5,8 +5,11 @@ No NLI or QA model ships on PyPI, so support is three cheap signals:
 - dense similarity of question and sentence (the local MiniLM),
 - IDF-weighted coverage of the question's terms by the sentence and its article title
   (rare words such as "revenue" or "Activision" must be there; "Microsoft" matters less),
-- answer-type checks: "how many X" needs a number and X; "when" needs a date; names in the
-  question (Sam Altman) must occur in the sentence's passage.
+- answer-type checks: "how many X" needs a number and X; "when" needs a date, "how much money"
+  an amount (spans.py); names in the question (Sam Altman) must occur in the sentence's passage;
+- a focus check: a sentence that shares none of the question's terms beyond its subject (the
+  terms most retrieved passages share: "Mistral AI" in "When does Mistral AI plan to go public?")
+  supports it only when its dense similarity is high enough to be saying it in other words.
 """
 
 from __future__ import annotations
@@ -18,45 +21,69 @@ from dataclasses import dataclass, replace
 
 from ..chunking import is_sentence, split_sentences
 from ..embeddings import TextEmbeddings
-from ..tokens import SUFFIXES, stem, tokenize
+from ..tokens import SUFFIXES, stem, terms, tokenize
 from ..types import Passage
+from .spans import has_span
 
 DENSE_WEIGHT = 0.5
-NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion)\b", re.I)
-DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|last (week|month|year)|spring|summer|autumn|fall|winter)\b", re.I)
 HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
 NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)")  # two or more capitalised words, not sentence-initial
 
 
 class TermWeights:
-    """IDF per stemmed term, from the BM25 sidecar; terms the corpus never uses weigh most.
+    """How much a question term matters, on one scale whatever the index holds: 0 (a word every
+    text uses) to 1 (a word nothing uses).
 
-    Computed on demand per term: a question and a few passages need dozens, while merging a news
-    corpus's whole vocabulary up front would be a large part of every cold `ask`.
+    Two estimates, blended by how many chunks the index has: the index's own IDF (BM25's, from the
+    sidecar), which knows that "Microsoft" is common in a Microsoft news feed but means little in a
+    folder of one article, where every word of the article looks common; and general-English rarity
+    (wordfreq's Zipf frequency), which knows "revenue" and "funding" are ordinary words and "Mistral"
+    is not, in any folder. Computed on demand per term: a question and a few passages need dozens.
     """
 
     def __init__(self, document_frequency: Mapping[str, int], documents: int) -> None:
         self._df = document_frequency
         self._documents = documents
+        # Trust in the index's IDF: half at TRUSTED_CHUNKS chunks, 0.99 at a hundred times that.
+        self.trust = documents / (documents + TRUSTED_CHUNKS)
         self._cache: dict[str, float] = {}
 
     def __call__(self, term: str) -> float:
         key = stem(term)
         weight = self._cache.get(key)
         if weight is None:
-            # BM25's IDF, merged over the forms that share the stem (df of the stem = max over its forms);
-            # stem() only strips these suffixes, so the forms of a stem are the stem plus one of them.
-            forms = [key, *(key + suffix for suffix in SUFFIXES)]
-            df = max(self._df.get(form, 0) for form in forms if stem(form) == key)
-            weight = self._cache[key] = self.idf(df) if self._documents else 1.0
+            # The forms that share the stem (stem() only strips SUFFIXES, so they are the stem plus one of them).
+            forms = [form for form in (key, *(key + suffix for suffix in SUFFIXES)) if stem(form) == key]
+            weight = self.trust * self._index_rarity(forms) if self.trust else 0.0
+            if self.trust < 0.99:  # past that the general estimate moves a weight by under 1%: not worth wordfreq's load
+                weight += (1 - self.trust) * general_rarity(forms)
+            self._cache[key] = weight
         return weight
+
+    def _index_rarity(self, forms: list[str]) -> float:
+        """BM25's IDF of the stem (df = max over its forms) over that of a word no chunk has."""
+        df = max(self._df.get(form, 0) for form in forms)
+        return self.idf(df) / self.idf(0)
 
     def idf(self, df: int) -> float:
         return math.log(1 + (self._documents - df + 0.5) / (df + 0.5))
 
     @classmethod
-    def uniform(cls) -> TermWeights:
+    def general(cls) -> TermWeights:
+        """General-English rarity alone: weights for passages that come with no index."""
         return cls({}, 0)
+
+
+TRUSTED_CHUNKS = 5  # an index of this many chunks weighs its own IDF and general English equally (measured: eval/reports/term-weights.md)
+ZIPF_COMMONEST = 7.0  # "the", "of", "and": Zipf frequency about 7 and more
+
+
+def general_rarity(forms: list[str]) -> float:
+    """1 - Zipf frequency / 7 of the commonest form, in [0, 1]: "the" 0, "revenue" 0.34, a word English lacks 1."""
+    from wordfreq import zipf_frequency  # 0.2 s to load its English list: only when an index is small enough to need it
+
+    zipf = max(zipf_frequency(form, "en") for form in forms)
+    return min(1.0, max(0.0, 1 - zipf / ZIPF_COMMONEST))
 
 
 def weighted_coverage(question: str, text: str, weights: Callable[[str], float]) -> float:
@@ -70,13 +97,10 @@ def weighted_coverage(question: str, text: str, weights: Callable[[str], float])
 
 def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     """False when the sentence cannot be the kind of answer the question asks for."""
-    lowered = question.lower()
-    if ("how many" in lowered or "how much" in lowered) and not NUMBER.search(sentence):
+    if not has_span(question, sentence):
         return False
     many = HOW_MANY.search(question)
     if many and stem(many.group(1).lower()) not in {stem(t) for t in tokenize(sentence)}:
-        return False
-    if re.match(r"^\s*(when|in what year|what year|on what date)\b", lowered) and not DATE.search(sentence):
         return False
     context = f"{passage.title} {passage.text}".lower()
     return all(name.lower() in context for name in NAME.findall(question))
@@ -102,14 +126,26 @@ def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder
     if not chosen:
         return scores
     vectors = np.asarray(embedder.embed_documents([question, *(sentences[i][0] for i in chosen)]), dtype=np.float32)
+    focus = focus_terms(question, [passage for _, passage in sentences])
     for i, similarity in zip(chosen, vectors[1:] @ vectors[0]):
-        scores[i] += DENSE_WEIGHT * float(similarity)
+        if focus and not focus & terms(sentences[i][0]) and similarity < DENSE_CARRIES:
+            scores[i] = 0.0  # about the question's subject, but none of what it asks about
+        else:
+            scores[i] += DENSE_WEIGHT * float(similarity)
     return scores
 
 
-def idf_weights(document_frequency: Mapping[str, int], documents: int) -> TermWeights:
-    """BM25's IDF over ``documents`` chunks, merged over terms that share a stem."""
-    return TermWeights(document_frequency, documents)
+TOPIC_SHARE = 0.6  # a term in this share of the retrieved passages is the question's subject, not what it asks
+DENSE_CARRIES = 0.6  # a sentence this similar to the question may answer it in other words (measured: 0.5-0.7, eval/reports/seed-offline.md)
+
+
+def focus_terms(question: str, passages: list[Passage]) -> set[str]:
+    """The question's terms that are not its subject: those not in most of the retrieved passages."""
+    distinct = {p.chunk_id: terms(f"{p.title} {p.text}") for p in passages}
+    if not distinct:
+        return set()
+    asked = terms(question)
+    return {t for t in asked if sum(t in words for words in distinct.values()) < TOPIC_SHARE * len(distinct)}
 
 
 SUPPORT_BAR = 0.5  # an answer sentence scoring below this against what it cites is marked unsupported

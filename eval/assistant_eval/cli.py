@@ -225,7 +225,7 @@ def _prepare(args: argparse.Namespace, settings: Any, corpus: Path, err: Any) ->
         report = _with_bar(err, "indexing articles (project)", lambda tick: ingest([corpus], settings, progress=tick, index=index))
         err.print(f"project index {settings.index}: {json.dumps(report.summary())}")
     if not args.no_peer:
-        peer = PeerBaseline(args.peer_index or Path(f"{settings.index}-peer"), embedder, settings.min_relevance, TermWeights.uniform(), depth=args.depth)
+        peer = PeerBaseline(args.peer_index or Path(f"{settings.index}-peer"), embedder, settings.min_relevance, TermWeights.general(), depth=args.depth)
         articles = load_paths([corpus]).articles
         info = _with_bar(err, "indexing articles (peer)", lambda tick: peer.sync(articles, progress=tick))
         err.print(f"peer index {peer.path}: {json.dumps(info)}")

@@ -74,16 +74,16 @@ def test_peer_index_is_kept_between_runs(tmp_path):
     embedder = LangChainEmbedder(DeterministicFakeEmbedding(size=16), "fake-16")
     a = Article("a", "Mistral AI is a Paris startup. " * 60, title="A")
     b = Article("b", "Microsoft invested in OpenAI. " * 10, title="B")
-    peer = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform())
+    peer = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.general())
     first = peer.sync([a, b])
     assert first["articles_embedded"] == 2 and first["chunks"] == first["chunks_embedded"] > 2
-    again = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform()).sync([a, b])
+    again = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.general()).sync([a, b])
     assert again["articles_embedded"] == 0 and again["chunks"] == first["chunks"]
     changed = Article("b", "Microsoft invested $13 billion in OpenAI.", title="B")
-    third = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform()).sync([a, changed])
+    third = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.general()).sync([a, changed])
     b_chunks = len(peer.split(b))
     assert third["articles_embedded"] == 1 and third["chunks_embedded"] == 1 and third["chunks"] == first["chunks"] - b_chunks + 1
-    fourth = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.uniform()).sync([a])
+    fourth = ev.PeerBaseline(tmp_path / "peer", embedder, 0.0, TermWeights.general()).sync([a])
     assert fourth["removed"] == 1 and fourth["articles"] == 1
     texts = {"a": a.text}
     for passage in peer.rank("Where is Mistral based?", 10):

@@ -43,7 +43,7 @@ def chain_with(embedder, *replies: str) -> tuple[GenerativeAnswerer, Recording]:
 
 def ask(chain: GenerativeAnswerer, question: str = QUESTION):  # type: ignore[no-untyped-def]
     shown: list[str] = []
-    answer = chain.answer(question, question, PASSAGES, date(2024, 2, 27), TermWeights.uniform(), on_token=shown.append)
+    answer = chain.answer(question, question, PASSAGES, date(2024, 2, 27), TermWeights.general(), on_token=shown.append)
     return answer, "".join(shown)
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.answer.support import TermWeights, idf_weights, support_scores, type_checks, weighted_coverage
+from assistant.answer.support import TermWeights, support_scores, type_checks, weighted_coverage
 from assistant.retrieval import ARTICLE_BONUS, LEDE_MARGIN, aggregate_articles, diversify, lede_first
 from assistant.types import Filters, Passage
 
@@ -35,21 +35,29 @@ def test_names_in_the_question_must_be_in_the_passage() -> None:
     assert type_checks("What did Brad Smith say?", "Brad Smith spoke in Barcelona.", passage("Brad Smith spoke in Barcelona."))
 
 
-def test_rare_terms_weigh_more_than_common_ones() -> None:
-    weights = idf_weights({"mistral": 90, "revenue": 1, "ai": 95}, documents=100)
-    assert weights("revenue") > weights("mistral")
-    assert weights("activision") == weights.idf(0) > weights("revenue")
+def test_a_large_index_weighs_terms_by_its_own_idf() -> None:
+    weights = TermWeights({"mistral": 90_000, "revenue": 10, "ai": 95_000}, documents=100_000)
+    assert weights("revenue") > weights("mistral"), "in a feed about Mistral, Mistral tells passages apart least"
+    assert weights("activision") > 0.99
+    assert weights("activision") > weights("revenue")
     assert weights("mistrals") == weights("mistral"), "forms of a stem share its weight"
     question = "What was Mistral AI's revenue?"
     assert weighted_coverage(question, "Mistral AI is a French company.", weights) < 0.3
     assert weighted_coverage(question, "Mistral AI's revenue was small.", weights) == 1.0
-    assert weighted_coverage("What was Mistral AI's revenue?", "Mistral AI is French.", TermWeights.uniform()) > 0.5
+
+
+def test_a_small_index_leans_on_general_english() -> None:
+    """A folder of one article: every word of it is in most of its chunks, so its IDF calls "funding" and
+    "Mistral" equally common; general English knows "funding" is an ordinary word and "Mistral" is not."""
+    one_article = TermWeights({"mistral": 5, "funding": 4, "round": 4}, documents=5)
+    assert one_article("mistral") > one_article("funding")
+    assert TermWeights.general()("the") < 0.1 < TermWeights.general()("revenue") < TermWeights.general()("activision") < TermWeights.general()("qwxzv") == 1.0
 
 
 def test_support_is_zero_when_a_type_check_fails() -> None:
     embedder = DeterministicFakeEmbedding(size=32)
     p = passage("The model has about 7 billion parameters.")
-    scores = support_scores("How many employees does it have?", [(p.text, p)], embedder, TermWeights.uniform())
+    scores = support_scores("How many employees does it have?", [(p.text, p)], embedder, TermWeights.general())
     assert scores == [0.0]
 
 
@@ -120,13 +128,33 @@ class CountingEmbedding(DeterministicFakeEmbedding):
 
 def test_a_budget_embeds_only_the_sentences_covering_the_question_best() -> None:
     question = "What did the company announce about its chat assistant?"
-    sentences = [f"Unrelated filler sentence number {n} about the weather in the Alps." for n in range(30)]
+    sentences = [f"Filler sentence number {n} about the weather in the Alps, with more to announce soon." for n in range(30)]
     sentences += ["The company announced a chat assistant on Monday.", "The company said its chat assistant would be free."]
     pairs = [(s, passage(s)) for s in sentences]
-    every = support_scores(question, pairs, CountingEmbedding(size=64), TermWeights.uniform())
+    every = support_scores(question, pairs, CountingEmbedding(size=64), TermWeights.general())
     budgeted_embedder = CountingEmbedding(size=64)
-    budgeted = support_scores(question, pairs, budgeted_embedder, TermWeights.uniform(), budget=4)
+    budgeted = support_scores(question, pairs, budgeted_embedder, TermWeights.general(), budget=4)
 
     assert budgeted_embedder.embedded == 5  # the question and four sentences
     assert budgeted[-2:] == pytest.approx(every[-2:])  # the two that cover the question are scored in full
     assert sum(b != pytest.approx(e) for b, e in zip(budgeted[:30], every[:30])) >= 28  # the rest: coverage part only
+
+
+def test_a_sentence_about_the_subject_but_not_what_is_asked_does_not_support() -> None:
+    """"Mistral AI" is in every retrieved passage: the subject. A sentence with none of "plan", "go",
+    "public" supports the question only if it is close enough to say them in other words."""
+    texts = ["Mistral AI announced a partnership with Microsoft on Monday.", "Mistral AI plans to go public in 2026.", "Mistral AI was founded in 2023."]
+    passages = [passage(t, article_id=str(i), chunk=str(i)) for i, t in enumerate(texts)]
+    scores = support_scores("When does Mistral AI plan to go public?", [(p.text, p) for p in passages], UnitFakeEmbedding(size=32), TermWeights.general())
+    assert scores[0] == 0.0 and scores[2] == 0.0
+    assert scores[1] > 0.2
+
+
+class UnitFakeEmbedding(DeterministicFakeEmbedding):
+    """Unit vectors, as MiniLM's are: similarities in [-1, 1] and, between unrelated texts, near 0."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        vectors = np.asarray(super().embed_documents(texts))
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).tolist()

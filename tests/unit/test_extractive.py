@@ -34,7 +34,7 @@ def bloomberg(embedder) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped
 
 def test_abstains_when_bar_is_unreachable(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
     _, passages = bloomberg
-    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=1.1, weights=TermWeights.uniform())  # scores are at most 1.0
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=1.1, weights=TermWeights.general())  # scores are at most 1.0
     assert answer.text == CANNOT_ANSWER
     assert answer.abstained is True
     assert answer.citations == []
@@ -43,13 +43,13 @@ def test_abstains_when_bar_is_unreachable(bloomberg, embedder) -> None:  # type:
 
 
 def test_abstains_with_no_passages(embedder) -> None:  # type: ignore[no-untyped-def]
-    answer = answer_extractively(QUESTION, [], embedder, min_relevance=0.0, weights=TermWeights.uniform())
+    answer = answer_extractively(QUESTION, [], embedder, min_relevance=0.0, weights=TermWeights.general())
     assert answer.abstained and answer.text == CANNOT_ANSWER and answer.citations == []
 
 
 def test_answers_with_verbatim_citations_at_article_offsets(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
     article_text, passages = bloomberg
-    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=0.45, weights=TermWeights.uniform())
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=0.45, weights=TermWeights.general())
 
     assert answer.abstained is False
     assert "$13 billion" in answer.text
@@ -69,7 +69,7 @@ def test_answer_with_fake_embedding_still_cites_verbatim(bloomberg) -> None:  # 
     """With a fake embedder the choice is arbitrary, but quotes and offsets must still be exact."""
     article_text, passages = bloomberg
     fake = DeterministicFakeEmbedding(size=64)
-    answer = answer_extractively(QUESTION, passages, fake, min_relevance=0.0, weights=TermWeights.uniform())
+    answer = answer_extractively(QUESTION, passages, fake, min_relevance=0.0, weights=TermWeights.general())
 
     assert answer.abstained is False
     assert answer.citations
@@ -106,8 +106,33 @@ def test_a_question_in_an_article_is_never_quoted_as_its_answer(embedder) -> Non
         "The leader of France visited Kyiv on Thursday and met the Ukrainian president."
     )
     passage = Passage("q:h:0-1", "q", "Quiz", "", "", "", 0, len(text), text)
-    answer = answer_extractively(question, [passage], embedder, min_relevance=0.0, weights=TermWeights.uniform())
+    answer = answer_extractively(question, [passage], embedder, min_relevance=0.0, weights=TermWeights.general())
     assert [c.quote for c in answer.citations] == ["The leader of France visited Kyiv on Thursday and met the Ukrainian president."]
+
+
+def test_the_short_answer_comes_first_then_the_sentence_it_is_from(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]
+    _, passages = bloomberg
+    answer = answer_extractively(QUESTION, passages, embedder, min_relevance=0.35, weights=TermWeights.general())
+    assert answer.short_answer == "$13 billion"
+    first_line, quotes = answer.text.split("\n", 1)
+    assert first_line == "$13 billion" and "$13 billion" in answer.citations[0].quote and quotes.startswith(answer.citations[0].quote)
+
+
+def two(first: str, second: str, same_article: bool) -> list[Passage]:
+    at = len(first) + 1 if same_article else 0  # the next chunk of the same article, or another article's first
+    return [Passage("a:h:0-1", "a", "", "", "", "", 0, len(first), first),
+            Passage("a:h:1-2" if same_article else "b:h:0-1", "a" if same_article else "b", "", "", "", "", at, at + len(second), second)]
+
+
+def test_a_second_sentence_only_when_it_adds_a_needed_part(embedder) -> None:  # type: ignore[no-untyped-def]
+    """Another article's sentence is quoted only for what the first lacks (here a second country)."""
+    first = "NATO formally invited Sweden to join the alliance this week, its leaders said."
+    second = "NATO formally invited Finland to join the alliance this week, officials confirmed."
+    for question, cited in (("Which country did NATO invite to join the alliance this week?", 1), ("Which two countries did NATO invite to join the alliance this week?", 2)):
+        answer = answer_extractively(question, two(first, second, same_article=False), embedder, min_relevance=0.0, weights=TermWeights.general())
+        assert len(answer.citations) == cited, question
+    answer = answer_extractively("Which country did NATO invite to join the alliance this week?", two(first, second, same_article=True), embedder, 0.0, TermWeights.general())
+    assert len(answer.citations) == 2, "the same article's next-best sentence may follow"
 
 
 # --- condense (offline follow-ups) -------------------------------------------------

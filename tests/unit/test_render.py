@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from assistant.answer import Answer, SentenceCheck
 from assistant.answer.prompts import format_passages
+from assistant.render import answer_markup
 from assistant.types import SHORT_TITLE_CHARS, Passage
 
 
@@ -19,3 +21,10 @@ def test_a_headline_is_shown_whole_and_a_lede_title_is_cut_at_a_word() -> None:
     assert lede.startswith(shown.removesuffix(" …")) and lede[len(shown) - 2] == " "  # cut between words
     assert _titled("").short_title() == ""
     assert f'title="{shown}"' in format_passages([_titled(lede)])  # the model reads the same short title
+
+
+def test_the_short_answer_is_bold_and_an_unsupported_sentence_dim() -> None:
+    text = "$13 billion\nMicrosoft invested $13 billion. [1] It rains. [1]"
+    unsupported = SentenceCheck("It rains.", text.index("It rains."), len(text), (1,), 0.1, False)
+    answer = Answer("How much?", text, abstained=False, short_answer="$13 billion", sentences=[unsupported])
+    assert answer_markup(answer) == "[bold]$13 billion[/bold]\nMicrosoft invested $13 billion. [1] [dim]It rains. [1][/dim]"

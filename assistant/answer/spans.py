@@ -1,0 +1,117 @@
+"""The short answer inside a quoted sentence: the span of the kind the question asks for (an amount
+of money, a percentage, a number, a date, a name), nearest the question's own words.
+
+No extractive-QA model ships on PyPI, so this is the pre-neural recipe: the question's wh-phrase
+says what kind of span answers it, and of the sentence's spans of that kind (not already in the
+question) the one closest to the words it shares with the question is the answer. When no span of
+the kind is there, there is no short answer and the sentence stands alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..tokens import STOPWORDS, stem, terms
+
+MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+SCALE = r"(?:\s?(?:million|billion|trillion|bn)\b)?"
+SPAN_PATTERNS = {
+    "money": re.compile(rf"(?:US)?[$€£¥]\s?\d[\d,]*(?:\.\d+)?{SCALE}|\b\d[\d,]*(?:\.\d+)?{SCALE}\s(?:dollars|euros|pounds|yuan|yen)\b"),
+    "percent": re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"),
+    # "one" is left out: "one of the biggest" is rarely a count.
+    "number": re.compile(
+        rf"(?:[$€£¥]\s?)?\b\d[\d,]*(?:\.\d+)?{SCALE}(?!\s?%)|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b", re.I
+    ),
+    "date": re.compile(
+        rf"\b(?:(?:early|mid|late)[- ])?{MONTH}(?:\s\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s(?:1[89]|20)\d\d)?"
+        rf"|\b(?:(?:early|mid|late)[- ]|the end of\s)?(?:1[89]|20)\d\d\b|\b{WEEKDAY}\b"
+        r"|\b(?:next|last|this)\s(?:week|month|year|spring|summer|fall|autumn|winter)\b|\b(?:today|tomorrow|yesterday)\b"
+    ),
+    # Runs of capitalised words, joined by "of", "and", "&", "de", "for" ("Bank of America", "Sweden and Finland").
+    "name": re.compile(r"\b[A-Z][\w’'.&-]*(?:\s(?:(?:of|and|&|de|for|the)\s)?[A-Z0-9][\w’'.&-]*)*"),
+}
+# What the question asks for, first match wins.
+KINDS = [
+    ("percent", re.compile(r"\bwhat (?:percentage|percent|share|proportion)\b", re.I)),
+    ("money", re.compile(r"\bhow much (?:money|did \w+(?: \w+)? (?:pay|spend|raise|invest)|has \w+(?: \w+)? (?:invested|raised|spent|paid))\b"
+                         r"|\b(?:what|which) (?:valuation|price|sum|revenue|fine|salary|budget)\b|\bhow much (?:is|was) \w+(?: \w+)? worth\b"
+                         r"|\b(?:revenue|valuation|price tag)\b", re.I)),
+    ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
+    ("date", re.compile(r"^\s*when\b|\b(?:in |on )?(?:what|which) (?:year|date|day|month)\b|\bhow soon\b", re.I)),
+    # "What role…", "which type of…": answered by a common noun, not a name.
+    ("name", re.compile(r"\bwho(?:m|se)?\b|^\s*where\b|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
+]
+# Capitalised only because a sentence starts with it, or a date: not a name.
+_NOT_NAMES = STOPWORDS | {"in", "on", "at", "after", "before", "while", "since", "under", "last", "this", "however", "yet", "still",
+                          "january", "february", "march", "april", "june", "july", "august", "september", "october",
+                          "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_TRIM = ".,;:’'"
+_POSSESSIVE = re.compile(r"[’']s?$")
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of span that answers ``question`` (money, percent, number, date, name), or None."""
+    return next((kind for kind, pattern in KINDS if pattern.search(question)), None)
+
+
+def spans_of_kind(kind: str, sentence: str, context: str = "") -> list[tuple[int, int]]:
+    """(start, end) of each span of ``kind`` in ``sentence``; ``context`` (the passage) tells a name from
+    a word capitalised only because it starts the sentence: a name is capitalised mid-sentence too."""
+    found = []
+    for match in SPAN_PATTERNS[kind].finditer(sentence):
+        start, end = match.start(), match.end()
+        if kind == "name":
+            words = match.group().split()
+            inner = next((i for i, word in enumerate(words[1:], start=1) if word.lower() in _NOT_NAMES and word[0].isupper()), len(words))
+            words = words[:inner]  # "Nvidia Corp. The financing": a new sentence the splitter missed
+            end = start + len(" ".join(words))
+            while words and (words[0].lower().strip(_TRIM) in _NOT_NAMES or (start == _first_word(sentence) and not _capitalised_inside(words[0], context or sentence))):
+                start += len(words.pop(0)) + 1  # "The Colorado Avalanche", "In Paris", "Despite …"
+            if not words or sentence[start - 1 : start] == "(" and sentence[end : end + 1] == ")":
+                continue  # "(CNN)": a credit, not an answer
+            end = start + len(_POSSESSIVE.sub("", " ".join(words).rstrip(_TRIM)))
+        while end > start and sentence[end - 1] in _TRIM:
+            end -= 1
+        if end > start:
+            found.append((start, end))
+    return found
+
+
+def _first_word(sentence: str) -> int:
+    return len(sentence) - len(sentence.lstrip("\"'“‘( "))
+
+
+def _capitalised_inside(word: str, context: str) -> bool:
+    """``word`` occurs capitalised after a lower-case word or a comma somewhere in ``context``."""
+    word = _POSSESSIVE.sub("", word.rstrip(_TRIM))
+    return bool(re.search(rf"[a-z,;:]\s+{re.escape(word)}\b", context))
+
+
+def short_span(question: str, sentence: str, context: str = "") -> str:
+    """The span of ``sentence`` that answers ``question``, or "" when it holds none of the kind asked for.
+
+    Spans whose words are all the question's are not answers ("Which team won the Stanley Cup?").
+    Of the rest, the nearest to a word the question and sentence share wins, the earlier on a tie.
+    """
+    kind = answer_kind(question)
+    if kind is None:
+        return ""
+    asked = terms(question)
+    candidates = [(s, e) for s, e in spans_of_kind(kind, sentence, context) if not terms(sentence[s:e]) <= asked or not terms(sentence[s:e]) and kind != "name"]
+    if not candidates:
+        return ""
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group().lower()) in asked]
+
+    def distance(span: tuple[int, int]) -> int:
+        return min((min(abs(a - span[0]), abs(a - span[1])) for a in anchors), default=0)
+
+    start, end = min(candidates, key=lambda span: (distance(span), span[0]))
+    return sentence[start:end]
+
+
+def has_span(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` holds a span of the kind ``question`` asks for, when that kind is a quantity
+    or a date (a name can hide in lower case: "the mistral, a cold wind")."""
+    kind = answer_kind(question)
+    return kind not in ("money", "percent", "number", "date") or bool(spans_of_kind(kind, sentence))

@@ -1,0 +1,47 @@
+"""The short answer inside a quoted sentence (assistant.answer.spans)."""
+
+import pytest
+
+from assistant.answer.spans import answer_kind, has_span, short_span
+
+SPANS = [
+    ("How much has Microsoft invested in OpenAI?", "Microsoft has worked with OpenAI, investing roughly $13 billion in the California startup.", "$13 billion"),
+    ("How many hot dogs did Joey Chestnut eat?", "Joey Chestnut ate 63 hot dogs and buns in ten minutes.", "63"),
+    ("What percentage of US adults disapprove?", "About 60% of US adults disapprove, while 38% approve of it.", "60%"),
+    ("When did EU negotiators reach a political agreement on the AI Act?", "On December 8, 2023, EU negotiators reached a political agreement on the AI Act.", "December 8, 2023"),
+    ("When was Mistral formed?", "Mistral, formed in early 2023 by former engineers, has grown fast.", "early 2023"),
+    ("Which team won the 2022 NHL Stanley Cup Finals?", "The Colorado Avalanche won the Stanley Cup on Sunday night.", "Colorado Avalanche"),
+    ("Which two countries did NATO invite to join?", "NATO formally invited Sweden and Finland to join the alliance.", "Sweden and Finland"),
+    ("Which company is accused of turning off the AC?", "Workers say Bed Bath & Beyond turned off the AC in its stores.", "Bed Bath & Beyond"),
+    ("Which social media platform banned political fundraising?", "TikTok’s political fundraising ban will kick in over the coming weeks, TikTok said.", "TikTok"),
+    ("Who did OpenAI's board remove as chief executive?", "OpenAI's board removed chief executive Sam Altman in November.", "Sam Altman"),
+]
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), SPANS)
+def test_the_span_of_the_kind_asked_for(question: str, sentence: str, expected: str) -> None:
+    assert short_span(question, sentence) == expected
+
+
+def test_a_word_capitalised_only_because_it_starts_the_sentence_is_not_a_name() -> None:
+    sentence = "Despite the shortage, stores restocked baby formula this week."
+    assert short_span("Which product remains difficult to find?", sentence, context=sentence) == ""
+    assert short_span("Which automaker recalled vehicles?", "Ford recalled 2.9 million vehicles.", context="Shares of Ford fell. Ford recalled 2.9 million vehicles.") == "Ford"
+
+
+def test_spans_that_only_repeat_the_question_or_credit_the_publisher_are_not_answers() -> None:
+    assert short_span("Which team won the Stanley Cup?", "The Stanley Cup was won on Sunday.") == ""
+    assert short_span("Which country did she visit?", "Washington (CNN) The first lady travelled to Ukraine on Sunday.") == "Ukraine"
+
+
+def test_no_kind_no_short_answer() -> None:
+    assert answer_kind("Why did cities cancel their fireworks?") is None
+    assert short_span("Why did cities cancel their fireworks?", "Drought made fireworks dangerous in Utah.") == ""
+
+
+def test_a_quantity_or_date_question_needs_a_span_of_its_kind() -> None:
+    assert answer_kind("What was Mistral AI's revenue in 2023?") == "money"
+    assert not has_span("What was Mistral AI's revenue in 2023?", "In July 2023 it was a launch partner for Meta's Llama 2 models.")
+    assert has_span("How much money did Mistral raise?", "Mistral closed a round of about €385 million.")
+    assert not has_span("When was Mistral founded?", "Mistral was founded by three researchers.")
+    assert has_span("Which startup did Microsoft partner with?", "Microsoft partnered with the mistral wind.")  # a name can hide in lower case
