@@ -49,7 +49,7 @@ def _cell(row: dict[str, Any]) -> str:
     if row["abstained"]:
         return f"declined (best support {row['best_relevance']})" + (" ✓" if row["should_abstain"] else "")
     mark = "✓" if row.get("gold_contained") == 1.0 else "✗"
-    return f"{mark} {row['prediction'][:140].replace('|', '/')}"
+    return f"{mark} {' / '.join(row['prediction'].splitlines())[:140].replace('|', '/')}"
 
 
 def main(argv: list[str] | None = None) -> int:
