@@ -9,7 +9,8 @@ No NLI or QA model ships on PyPI, so support is three cheap signals:
   an amount (spans.py); names in the question (Sam Altman) must occur in the sentence's passage;
 - a focus check: a sentence that shares none of the question's terms beyond its subject (the
   terms most retrieved passages share: "Mistral AI" in "When does Mistral AI plan to go public?")
-  supports it only when its dense similarity is high enough to be saying it in other words.
+  and the words describing the answer ("which head of state") supports it only when its dense
+  similarity is high enough to be saying it in other words.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from ..chunking import is_sentence, split_sentences
 from ..embeddings import TextEmbeddings
-from ..tokens import SUFFIXES, stem, terms, tokenize
+from ..tokens import STOPWORDS, SUFFIXES, stem, terms, tokenize
 from ..types import Passage
 from .spans import has_span
 
@@ -139,12 +140,33 @@ TOPIC_SHARE = 0.6  # a term in this share of the retrieved passages is the quest
 DENSE_CARRIES = 0.6  # a sentence this similar to the question may answer it in other words (measured: 0.5-0.7, eval/reports/seed-offline.md)
 
 
+def answer_description(question: str) -> set[str]:
+    """The terms of the noun phrase after "which"/"what" ("which head of state", "what popular singer"):
+    they describe the answer, a sentence that gives it need not repeat them."""
+    words = re.findall(r"[\w’'-]+", question.lower())
+    found: set[str] = set()
+    for at, word in enumerate(words):
+        if word not in ("which", "what"):
+            continue
+        phrase = words[at + 1 : at + 3]
+        if not phrase or phrase[0] in STOPWORDS:
+            continue
+        if len(phrase) > 1 and phrase[1] == "of":  # "head of state"
+            phrase = [phrase[0], *words[at + 3 : at + 4]]
+        elif len(phrase) > 1 and (phrase[1] in STOPWORDS or phrase[1].endswith("ed")):  # "country announced"
+            phrase = phrase[:1]
+        found |= terms(" ".join(phrase))
+    return found
+
+
 def focus_terms(question: str, passages: list[Passage]) -> set[str]:
-    """The question's terms that are not its subject: those not in most of the retrieved passages."""
+    """The question's terms that are neither its subject (those in most of the retrieved passages) nor
+    the description of its answer ("which head of state…": the answer names a person, not a head)."""
     distinct = {p.chunk_id: terms(f"{p.title} {p.text}") for p in passages}
     if not distinct:
         return set()
     asked = terms(question)
+    asked -= answer_description(question)
     return {t for t in asked if sum(t in words for words in distinct.values()) < TOPIC_SHARE * len(distinct)}
 
 
