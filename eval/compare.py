@@ -49,7 +49,8 @@ def _cell(row: dict[str, Any]) -> str:
     if row["abstained"]:
         return f"declined (best support {row['best_relevance']})" + (" ✓" if row["should_abstain"] else "")
     mark = "✓" if row.get("gold_contained") == 1.0 else "✗"
-    return f"{mark} {' / '.join(row['prediction'].splitlines())[:140].replace('|', '/')}"
+    cited = ", ".join(dict.fromkeys(c["article_id"] for c in row["citations"]))  # why answers differ: often another article
+    return f"{mark} {' / '.join(row['prediction'].splitlines())[:140].replace('|', '/')} (quotes {cited})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ Each sentence is scored by ``support.support_scores`` (embedding similarity, wei
 coverage, answer-type and focus checks). Below ``min_relevance`` it abstains with the shared
 sentinel rather than quote something unrelated. The answer is one sentence, its short answer
 (spans.py) on the line before it; a second sentence only from the same article or for a part the
-first lacks (measured against always quoting the two best: eval/reports/realtimeqa-offline.md).
+first lacks (against always quoting the two best, RealTime QA dev: citations per answer 1.46 → 1.31,
+citation precision 0.463 → 0.481, gold contained 0.475 → 0.453).
 Follow-ups are made standalone by ``condense.carry_subject``.
 """
 

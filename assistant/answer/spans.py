@@ -59,15 +59,14 @@ def spans_of_kind(kind: str, sentence: str, context: str = "") -> list[tuple[int
     """(start, end) of each span of ``kind`` in ``sentence``; ``context`` (the passage) tells a name from
     a word capitalised only because it starts the sentence: a name is capitalised mid-sentence too."""
     found = []
-    for match in SPAN_PATTERNS[kind].finditer(sentence):
-        start, end = match.start(), match.end()
+    for start, end in _runs(kind, sentence):
         if kind == "name":
-            words = match.group().split()
+            words = sentence[start:end].split()
             inner = next((i for i, word in enumerate(words[1:], start=1) if word.lower() in _NOT_NAMES and word[0].isupper()), len(words))
             words = words[:inner]  # "Nvidia Corp. The financing": a new sentence the splitter missed
             end = start + len(" ".join(words))
-            while words and (words[0].lower().strip(_TRIM) in _NOT_NAMES or (start == _first_word(sentence) and not _capitalised_inside(words[0], context or sentence))):
-                start += len(words.pop(0)) + 1  # "The Colorado Avalanche", "In Paris", "Despite …"
+            while words and (words[0].lower().strip(_TRIM) in _NOT_NAMES or (start == _first_word(sentence) and len(words) == 1 and not _capitalised_inside(words[0], context or sentence))):
+                start += len(words.pop(0)) + 1  # "The Colorado Avalanche", "In Paris", "Despite …" (but "Mistral AI said")
             if not words or sentence[start - 1 : start] == "(" and sentence[end : end + 1] == ")":
                 continue  # "(CNN)": a credit, not an answer
             end = start + len(_POSSESSIVE.sub("", " ".join(words).rstrip(_TRIM)))
@@ -76,6 +75,19 @@ def spans_of_kind(kind: str, sentence: str, context: str = "") -> list[tuple[int
         if end > start:
             found.append((start, end))
     return found
+
+
+def _runs(kind: str, sentence: str) -> list[tuple[int, int]]:
+    """The pattern's matches; a run of names is cut after a possessive ("Microsoft's | Azure")."""
+    runs = []
+    for match in SPAN_PATTERNS[kind].finditer(sentence):
+        start = match.start()
+        if kind == "name":
+            for cut in re.finditer(r"[’']s\s", match.group()):
+                runs.append((start, match.start() + cut.start() + 2))
+                start = match.start() + cut.end()
+        runs.append((start, match.end()))
+    return runs
 
 
 def _first_word(sentence: str) -> int:
@@ -91,8 +103,10 @@ def _capitalised_inside(word: str, context: str) -> bool:
 def short_span(question: str, sentence: str, context: str = "") -> str:
     """The span of ``sentence`` that answers ``question``, or "" when it holds none of the kind asked for.
 
-    Spans whose words are all the question's are not answers ("Which team won the Stanley Cup?").
-    Of the rest, the nearest to a word the question and sentence share wins, the earlier on a tie.
+    Spans whose words are all the question's are not answers ("Which team won the Stanley Cup?"), and
+    spans sharing none of its words come before those sharing some ("Azure" before "Mistral AI" for
+    "Through which cloud will Mistral's models be available?"). Then the nearest to a word the
+    question and sentence share wins, the earlier on a tie.
     """
     kind = answer_kind(question)
     if kind is None:
@@ -106,7 +120,7 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
     def distance(span: tuple[int, int]) -> int:
         return min((min(abs(a - span[0]), abs(a - span[1])) for a in anchors), default=0)
 
-    start, end = min(candidates, key=lambda span: (distance(span), span[0]))
+    start, end = min(candidates, key=lambda span: (bool(terms(sentence[span[0] : span[1]]) & asked), distance(span), span[0]))
     return sentence[start:end]
 
 

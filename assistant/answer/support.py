@@ -75,7 +75,7 @@ class TermWeights:
         return cls({}, 0)
 
 
-TRUSTED_CHUNKS = 5  # an index of this many chunks weighs its own IDF and general English equally (measured: eval/reports/term-weights.md)
+TRUSTED_CHUNKS = 5  # an index of this many chunks weighs its own IDF and general English equally (measured: eval/reports/offline-answer-sweep.md)
 ZIPF_COMMONEST = 7.0  # "the", "of", "and": Zipf frequency about 7 and more
 
 
@@ -137,7 +137,7 @@ def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder
 
 
 TOPIC_SHARE = 0.6  # a term in this share of the retrieved passages is the question's subject, not what it asks
-DENSE_CARRIES = 0.6  # a sentence this similar to the question may answer it in other words (measured: 0.5-0.7, eval/reports/seed-offline.md)
+DENSE_CARRIES = 0.6  # a sentence this similar to the question may answer it in other words (measured: eval/reports/offline-answer-sweep.md)
 
 
 def answer_description(question: str) -> set[str]:

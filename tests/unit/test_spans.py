@@ -15,6 +15,7 @@ SPANS = [
     ("Which company is accused of turning off the AC?", "Workers say Bed Bath & Beyond turned off the AC in its stores.", "Bed Bath & Beyond"),
     ("Which social media platform banned political fundraising?", "TikTok’s political fundraising ban will kick in over the coming weeks, TikTok said.", "TikTok"),
     ("Who did OpenAI's board remove as chief executive?", "OpenAI's board removed chief executive Sam Altman in November.", "Sam Altman"),
+    ("Through which cloud will Mistral's models be available?", "Mistral AI said its models will be available through Microsoft's Azure cloud.", "Azure"),
 ]
 
 
