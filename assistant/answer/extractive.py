@@ -21,7 +21,8 @@ from . import CANNOT_ANSWER, Answer, Citation, History, OnToken, Weights
 from .spans import answer_kind, short_span
 from .support import scored_candidates
 
-SEVERAL = re.compile(r"\b(?:two|three|four|five|both)\b|\b(?:which|what) (?:\w+ )?\w+(?:ies|[^s\W]s)\b", re.I)  # asks for more than one thing
+# Asks for more than one thing: a number word, or a plural after which/what ("which companies", not "what does").
+SEVERAL = re.compile(r"\b(?:two|three|four|five|both)\b|\b(?:which|what) (?!(?:does|has|is|was)\b)(?:\w+ )?(?!(?:does|has|is|was)\b)\w+(?:ies|[^s\W]s)\b", re.I)
 SECOND_SENTENCE_RATIO = 0.92  # a second sentence must score almost as well as the best one
 
 

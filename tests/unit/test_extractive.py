@@ -8,7 +8,7 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.answer import CANNOT_ANSWER
-from assistant.answer.extractive import answer_extractively
+from assistant.answer.extractive import SEVERAL, answer_extractively
 from assistant.answer.support import MIN_CHARS, TermWeights, candidate_sentences
 from assistant.articles import load_file
 from assistant.chunking import chunk_article
@@ -133,6 +133,14 @@ def test_a_second_sentence_only_when_it_adds_a_needed_part(embedder) -> None:  #
         assert len(answer.citations) == cited, question
     answer = answer_extractively("Which country did NATO invite to join the alliance this week?", two(first, second, same_article=True), embedder, 0.0, TermWeights.general())
     assert len(answer.citations) == 2, "the same article's next-best sentence may follow"
+
+
+@pytest.mark.parametrize(("question", "several"), [
+    ("Which two investors does the article name?", True), ("Which companies had employed the engineers?", True),
+    ("Which country has the most cases?", False), ("What does Mistral make?", False), ("Which company led the round?", False),
+])
+def test_questions_that_ask_for_several_things(question: str, several: bool) -> None:
+    assert bool(SEVERAL.search(question)) is several
 
 
 # --- condense (offline follow-ups) -------------------------------------------------
