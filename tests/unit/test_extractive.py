@@ -8,8 +8,8 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.answer import CANNOT_ANSWER
-from assistant.answer.extractive import SEVERAL, answer_extractively
-from assistant.answer.support import MIN_CHARS, TermWeights, candidate_sentences
+from assistant.answer.extractive import SEVERAL, TIE_MARGIN, answer_extractively
+from assistant.answer.support import MIN_CHARS, TermWeights, candidate_sentences, scored_candidates
 from assistant.articles import load_file
 from assistant.chunking import chunk_article
 from assistant.condense import carry_subject, is_follow_up
@@ -133,6 +133,18 @@ def test_a_second_sentence_only_when_it_adds_a_needed_part(embedder) -> None:  #
         assert len(answer.citations) == cited, question
     answer = answer_extractively("Which country did NATO invite to join the alliance this week?", two(first, second, same_article=True), embedder, 0.0, TermWeights.general())
     assert len(answer.citations) == 2, "the same article's next-best sentence may follow"
+
+
+def test_of_near_equal_sentences_the_top_ranked_passage_is_quoted(embedder) -> None:  # type: ignore[no-untyped-def]
+    question = "Which automaker recalled 2.9 million vehicles this week?"
+    a = "Ford recalled 2.9 million vehicles this week over a faulty part, the automaker said."
+    b = "This week the automaker Ford recalled 2.9 million vehicles in the US."
+    for first, second in ((a, b), (b, a)):
+        passages = two(first, second, same_article=False)
+        scores = [score for score, _ in scored_candidates(question, passages, embedder, TermWeights.general())]
+        assert min(scores) >= (1 - TIE_MARGIN) * max(scores), "the case needs two near-equal sentences"
+        answer = answer_extractively(question, passages, embedder, 0.0, TermWeights.general())
+        assert answer.citations[0].n == 1 and answer.short_answer == "Ford"
 
 
 @pytest.mark.parametrize(("question", "several"), [
