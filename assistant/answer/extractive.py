@@ -48,7 +48,7 @@ class ExtractiveAnswerer:
 
 def answer_extractively(question: str, passages: list[Passage], embedder: TextEmbeddings, min_relevance: float, weights: Weights) -> Answer:
     """Answer from ``passages`` by quoting; abstain when no sentence's support clears ``min_relevance``."""
-    scored = scored_candidates(question, passages, embedder, weights)
+    scored = scored_candidates(question, passages, embedder, weights, focus=True)
     candidates = [c for _, c in scored]
     ranked = sorted(((score, i) for i, (score, _) in enumerate(scored)), reverse=True)
     if not ranked or ranked[0][0] < min_relevance:

@@ -107,8 +107,11 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     return all(name.lower() in context for name in NAME.findall(question))
 
 
-def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder: TextEmbeddings, weights: Callable[[str], float], budget: int | None = None) -> list[float]:
-    """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails.
+def support_scores(
+    question: str, sentences: list[tuple[str, Passage]], embedder: TextEmbeddings, weights: Callable[[str], float], budget: int | None = None, focus: bool = False,
+) -> list[float]:
+    """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails,
+    or, with ``focus``, the focus check (see the module docstring).
 
     With ``budget``, only that many sentences are embedded, those covering the question's terms best;
     the rest keep their coverage part alone (embedding is nearly all the cost; the budget's effect is
@@ -127,9 +130,9 @@ def support_scores(question: str, sentences: list[tuple[str, Passage]], embedder
     if not chosen:
         return scores
     vectors = np.asarray(embedder.embed_documents([question, *(sentences[i][0] for i in chosen)]), dtype=np.float32)
-    focus = focus_terms(question, [passage for _, passage in sentences])
+    asked = focus_terms(question, [passage for _, passage in sentences]) if focus else set()
     for i, similarity in zip(chosen, vectors[1:] @ vectors[0]):
-        if focus and not focus & terms(sentences[i][0]) and similarity < DENSE_CARRIES:
+        if asked and not asked & terms(sentences[i][0]) and similarity < DENSE_CARRIES:
             scores[i] = 0.0  # about the question's subject, but none of what it asks about
         else:
             scores[i] += DENSE_WEIGHT * float(similarity)
@@ -256,15 +259,21 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     return found
 
 
-def scored_candidates(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float]) -> list[tuple[float, Candidate]]:
-    """Each candidate sentence of ``passages`` with its support for ``question``, in passage order."""
+def scored_candidates(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float], focus: bool = False) -> list[tuple[float, Candidate]]:
+    """Each candidate sentence of ``passages`` with its support for ``question``, in passage order.
+
+    ``focus``: the extractive answerer's focus check. Not for a model's prompt: measured with
+    Qwen2.5-1.5B on RealTime QA dev, gating the model's passages by it declined 18% of the questions
+    instead of 11.5% and gold contained fell from 0.532 to 0.475 (the model reads paraphrase better).
+    """
     candidates = candidate_sentences(passages)
-    return list(zip(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights, SENTENCE_BUDGET), candidates))
+    return list(zip(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights, SENTENCE_BUDGET, focus), candidates))
 
 
-def best_relevance(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float]) -> float:
-    """The support of the best sentence in ``passages``: the abstention bar both engines share."""
-    return max((score for score, _ in scored_candidates(question, passages, embedder, weights)), default=0.0)
+def best_relevance(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float], focus: bool = True) -> float:
+    """The support of the best sentence in ``passages``: the bar the extractive answerer declines below
+    (``focus=False``: the generative answerer's)."""
+    return max((score for score, _ in scored_candidates(question, passages, embedder, weights, focus)), default=0.0)
 
 
 def supporting_passages(passages: list[Passage], scored: list[tuple[float, Candidate]], ratio: float) -> list[Passage]:

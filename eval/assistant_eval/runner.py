@@ -167,11 +167,8 @@ def score_question(
         "best_relevance": None,
     }
     if best_relevance is not None and answer.passages:
-        # The offline answerer's citation scores are its sentence relevance and it always cites its best
-        # sentence, so only a declined answer needs the (embedding) recomputation.
-        best = max((c.score for c in answer.citations), default=None) if not answer.abstained else None
-        if best is None:
-            best = best_relevance(answer.standalone_question or q.question, list(answer.passages))
+        # Recomputed: the offline answerer may quote the top-ranked passage's near-best sentence, not the best.
+        best = best_relevance(answer.standalone_question or q.question, list(answer.passages))
         row["best_relevance"] = round(best, 4)
     if q.should_abstain or error is not None:
         row.update(exact_match=None, f1=None, gold_contained=None, hit_at_1=None, hit_at_k=None, rr=None, citation_precision=None, citation_recall=None)

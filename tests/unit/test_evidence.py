@@ -145,9 +145,12 @@ def test_a_sentence_about_the_subject_but_not_what_is_asked_does_not_support() -
     "public" supports the question only if it is close enough to say them in other words."""
     texts = ["Mistral AI announced a partnership with Microsoft on Monday.", "Mistral AI plans to go public in 2026.", "Mistral AI was founded in 2023."]
     passages = [passage(t, article_id=str(i), chunk=str(i)) for i, t in enumerate(texts)]
-    scores = support_scores("When does Mistral AI plan to go public?", [(p.text, p) for p in passages], UnitFakeEmbedding(size=32), TermWeights.general())
+    pairs = [(p.text, p) for p in passages]
+    scores = support_scores("When does Mistral AI plan to go public?", pairs, UnitFakeEmbedding(size=32), TermWeights.general(), focus=True)
     assert scores[0] == 0.0 and scores[2] == 0.0
     assert scores[1] > 0.2
+    unchecked = support_scores("When does Mistral AI plan to go public?", pairs, UnitFakeEmbedding(size=32), TermWeights.general())
+    assert unchecked[0] > 0.0, "without the check (a model's prompt) the sentence keeps its score"
 
 
 class UnitFakeEmbedding(DeterministicFakeEmbedding):
