@@ -3,7 +3,8 @@
 standalone question → (retrieved passages, by the engine) → the passages that can answer → prompt
 from prompts/ → chat model → short answer line + supporting sentence with its [n] → checked before
 it is shown: a reply without words of its own gets one corrective retry, then the extractive answer
-(engine "extractive-fallback"); markers are checked against the passages shown and moved to the
+(engine "extractive-fallback"); a reply of the short answer alone gets its cited passage's supporting
+sentence, verbatim; markers are checked against the passages shown and moved to the
 best-ranked passage that supports their sentence; each sentence is scored for support by what it
 cites. Passages reach the model inside <passage> delimiters as quoted data, never as instructions.
 Out of scope: talking to the model (models.py) and parsing the reply (reply.py).
@@ -74,7 +75,15 @@ class GenerativeAnswerer:
             gate.feed(fallback.text)
             fallback.timings_ms = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
             return fallback
-        return self._cited(question, standalone, raw, passages, weights, timings)
+        answer = self._cited(question, standalone, raw, passages, weights, timings)
+        if len(answer.sentences) == 1 and answer.citations:
+            # The short answer alone ("Nhulunbuy [1]"; 44% of Qwen 1.5B's RealTime QA replies): the
+            # supporting sentence the prompt asked for is added, verbatim, from the passage it cites.
+            quote = answer.citations[0]
+            support = f"\n{quote.quote.strip()} [{quote.n}]"
+            gate.feed(support)
+            answer = self._cited(question, standalone, answer.text + support, passages, weights, timings)
+        return answer
 
     def _cited(self, question: str, standalone: str, raw: str, passages: list[Passage], weights: Weights, timings: dict[str, float]) -> Answer:
         """Citations for the reply's markers, and each sentence's support by what it cites.

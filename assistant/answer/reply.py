@@ -71,6 +71,8 @@ def answer_span(line: str, question: str) -> str:
             break
     while run and not tokenize(run[-1]):
         run.pop()
+    if run:  # "Kanye West's Twitter account was locked" → "Kanye West", not "Kanye West's"
+        run[-1] = re.sub(r"['\u2019]s$", "", run[-1])
     return " ".join(run) or line
 
 

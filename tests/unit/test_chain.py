@@ -61,6 +61,16 @@ def test_short_answer_first_then_cited_support(embedder) -> None:  # type: ignor
     assert 'title="Microsoft and OpenAI" date="2024-02-26"' in prompt
 
 
+def test_a_short_answer_alone_gets_its_cited_sentence_verbatim(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, _ = chain_with(embedder, "$13 billion [1]")
+    answer, shown = ask(chain)
+    assert answer.short_answer == "$13 billion"
+    assert answer.text == "$13 billion [1]\nMicrosoft has invested roughly $13 billion in OpenAI since 2019. [1]"
+    assert shown == answer.text, "the added sentence is shown as well"
+    assert [s.supported for s in answer.sentences] == [True, True]
+    assert [c.n for c in answer.citations] == [1]
+
+
 def test_a_bare_marker_gets_one_corrective_retry_and_is_never_shown(embedder) -> None:  # type: ignore[no-untyped-def]
     chain, model = chain_with(embedder, "[2]", "$13 billion\nMicrosoft invested roughly $13 billion in OpenAI [1].")
     answer, shown = ask(chain)
@@ -140,6 +150,7 @@ def test_short_answer(text: str, expected: str) -> None:
         ("The glacier is located in Antarctica", "Where is the glacier located?", "Antarctica"),
         ("Bed Bath & Beyond is being accused of turning off the AC", "Which company is being accused of turning off the AC in its stores?", "Bed Bath & Beyond"),
         ("Europe", "Which continent will require a common charger?", "Europe"),
+        ("Kanye West's Twitter account was locked this week", "Whose Twitter account was locked this week?", "Kanye West"),
         ("Mistral said the model is fluent in five languages", "How many tongues can the flagship system handle?", "Mistral said the model is fluent in five languages"),
     ],
 )
