@@ -20,7 +20,7 @@ QUALITY_KEYS = (
     "hit_at_1", "hit_at_k", "mrr", "exact_match", "f1", "gold_contained",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
 )  # fractions in [0, 1], higher is better: what thresholds, ratios and the chart are about
-EXTRA_KEYS = ("support_recall_at_k", "abstention_rate", "answerable_abstained")  # reported, not thresholded
+EXTRA_KEYS = ("support_recall_at_k", "citations_stating_answer", "abstention_rate", "answerable_abstained")  # reported, not thresholded
 
 
 def ratios(project: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | None]:

@@ -144,6 +144,7 @@ def score_question(
     prediction = "" if answer.abstained else strip_markers(answer.text)
     short = "" if answer.abstained else strip_markers(answer.short_answer or answer.text)
     cited = [(c.passage.article_id, c.start, c.end) for c in answer.citations]
+    quotes = [c.quote for c in answer.citations]
     row: dict[str, Any] = {
         "id": q.id,
         "type": q.type,
@@ -161,7 +162,9 @@ def score_question(
         "error": error,
         "retrieved": [f"{p.article_id}@{p.start}-{p.end}" for p in ranking],
         "citations": [
-            {"article_id": a, "start": s, "end": e, "correct": any(supports(a, s, e, g) for g in q.support)} for a, s, e in cited
+            {"article_id": a, "start": s, "end": e, "correct": any(supports(a, s, e, g) for g in q.support),
+             "states_answer": bool(gold_contained(quote, q.answers)) if q.answers else None}
+            for (a, s, e), quote in zip(cited, quotes, strict=True)
         ],
         "timings_ms": {key: round(value, 2) for key, value in answer.timings_ms.items()},
         "best_relevance": None,
@@ -171,7 +174,8 @@ def score_question(
         best = best_relevance(answer.standalone_question or q.question, list(answer.passages))
         row["best_relevance"] = round(best, 4)
     if q.should_abstain or error is not None:
-        row.update(exact_match=None, f1=None, gold_contained=None, hit_at_1=None, hit_at_k=None, rr=None, citation_precision=None, citation_recall=None)
+        row.update(exact_match=None, f1=None, gold_contained=None, hit_at_1=None, hit_at_k=None, rr=None, citation_precision=None, citation_recall=None,
+                   citations_stating_answer=None)
         return row
     row.update(
         exact_match=exact_match(short, q.answers),
@@ -180,6 +184,10 @@ def score_question(
         **retrieval_scores(ranking, q.support, k, depth, q.article_level),
     )
     row["citation_precision"], row["citation_recall"] = citation_scores(cited, q.support, q.article_level)
+    # Beside the gold-evidence view: does the quoted sentence itself state a gold answer? (another
+    # article may report the same fact; a gold article's sentence may not state it)
+    stating = [c["states_answer"] for c in row["citations"] if c["states_answer"] is not None]
+    row["citations_stating_answer"] = sum(stating) / len(stating) if stating else None
     return row
 
 
@@ -253,6 +261,7 @@ def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
         "latency_p50_ms": pct(50),
         "latency_p95_ms": pct(95),
     }
+    totals["citations_stating_answer"] = avg("citations_stating_answer")
     if any("support_recall_at_k" in r for r in answerable):
         totals["support_recall_at_k"] = avg("support_recall_at_k")
     return totals

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -122,7 +123,10 @@ def test_score_question_on_hand_made_answers():
     assert row["gold_contained"] == 1.0 and row["exact_match"] == 0.0
     assert row["citation_precision"] == 1.0 and row["citation_recall"] == 1.0
     assert row["hit_at_1"] == 1.0 and row["rr"] == 1.0
-    assert row["citations"] == [{"article_id": "a", "start": 80, "end": 130, "correct": True}]
+    assert row["citations"] == [{"article_id": "a", "start": 80, "end": 130, "correct": True, "states_answer": False}]
+    assert row["citations_stating_answer"] == 0.0, "the quote (the citation's text) does not say $2 billion"
+    stated = replace(answer, citations=[replace(citation(p, 80, 130), quote="It was valued at about $2 billion.")])
+    assert ev.score_question(q, stated, [p], k=5, depth=10)["citations_stating_answer"] == 1.0
     declined = Answer("How much?", CANNOT_ANSWER, abstained=True, passages=[p])
     row = ev.score_question(q, declined, [p], k=5, depth=10)
     assert row["prediction"] == "" and row["gold_contained"] == 0.0 and row["citation_recall"] == 0.0
