@@ -34,6 +34,8 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("focus check off", {"assistant.answer.support.DENSE_CARRIES": -2.0}),
     ("focus check: dense carries at 0.5", {"assistant.answer.support.DENSE_CARRIES": 0.5}),
     ("focus check: dense carries at 0.7", {"assistant.answer.support.DENSE_CARRIES": 0.7}),
+    ("name asked, none new in the sentence: support kept whole", {"assistant.answer.support.NAME_MISSING": 1.0}),
+    ("name asked, none new in the sentence: support x 0.7", {"assistant.answer.support.NAME_MISSING": 0.7}),
     ("first sentence: the best, whatever its passage's rank", {"assistant.answer.extractive.TIE_MARGIN": 0.0}),
     ("first sentence: the top-ranked passage's within 5% of the best", {"assistant.answer.extractive.TIE_MARGIN": 0.05}),
     ("first sentence: the top-ranked passage's within 15% of the best", {"assistant.answer.extractive.TIE_MARGIN": 0.15}),

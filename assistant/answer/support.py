@@ -24,7 +24,7 @@ from ..chunking import is_sentence, split_sentences
 from ..embeddings import TextEmbeddings
 from ..tokens import STOPWORDS, SUFFIXES, stem, terms, tokenize
 from ..types import Passage
-from .spans import has_span
+from .spans import answer_kind, has_span, short_span
 
 DENSE_WEIGHT = 0.5
 HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
@@ -136,7 +136,12 @@ def support_scores(
             scores[i] = 0.0  # about the question's subject, but none of what it asks about
         else:
             scores[i] += DENSE_WEIGHT * float(similarity)
+            if focus and answer_kind(question) == "name" and not short_span(question, sentences[i][0], sentences[i][1].text):
+                scores[i] *= NAME_MISSING  # "Which retailer…?" and the sentence names nobody the question does not
     return scores
+
+
+NAME_MISSING = 0.85  # support kept by a sentence without a new name when a name is asked for (eval/reports/offline-answer-sweep.md)
 
 
 TOPIC_SHARE = 0.6  # a term in this share of the retrieved passages is the question's subject, not what it asks

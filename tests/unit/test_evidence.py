@@ -153,6 +153,18 @@ def test_a_sentence_about_the_subject_but_not_what_is_asked_does_not_support() -
     assert unchecked[0] > 0.0, "without the check (a model's prompt) the sentence keeps its score"
 
 
+def test_a_sentence_naming_nobody_new_supports_a_which_question_less() -> None:
+    from assistant.answer import support
+
+    question = "Which retailer announced it is slashing prices this week?"
+    texts = ["The retailer announced it is slashing prices this week.", "Shoppers heard that Walmart announced it is slashing prices this week."]
+    pairs = [(t, passage(t, article_id=str(i), chunk=str(i))) for i, t in enumerate(texts)]
+    focused = support_scores(question, pairs, UnitFakeEmbedding(size=32), TermWeights.general(), focus=True)
+    plain = support_scores(question, pairs, UnitFakeEmbedding(size=32), TermWeights.general())
+    assert focused[0] == pytest.approx(plain[0] * support.NAME_MISSING) and support.NAME_MISSING < 1
+    assert focused[1] == pytest.approx(plain[1]), "a sentence with a name the question lacks keeps its support"
+
+
 class UnitFakeEmbedding(DeterministicFakeEmbedding):
     """Unit vectors, as MiniLM's are: similarities in [-1, 1] and, between unrelated texts, near 0."""
 

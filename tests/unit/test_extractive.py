@@ -137,7 +137,7 @@ def test_a_second_sentence_only_when_it_adds_a_needed_part(embedder) -> None:  #
 
 def test_of_near_equal_sentences_the_top_ranked_passage_is_quoted(embedder) -> None:  # type: ignore[no-untyped-def]
     question = "Which automaker recalled 2.9 million vehicles this week?"
-    a = "Ford recalled 2.9 million vehicles this week over a faulty part, the automaker said."
+    a = "On Monday, Ford recalled 2.9 million vehicles this week over a faulty part, the automaker said."
     b = "This week the automaker Ford recalled 2.9 million vehicles in the US."
     for first, second in ((a, b), (b, a)):
         passages = two(first, second, same_article=False)
