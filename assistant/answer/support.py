@@ -111,7 +111,8 @@ def support_scores(
     question: str, sentences: list[tuple[str, Passage]], embedder: TextEmbeddings, weights: Callable[[str], float], budget: int | None = None, focus: bool = False,
 ) -> list[float]:
     """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails,
-    or, with ``focus``, the focus check (see the module docstring).
+    or, with ``focus``, the focus check (see the module docstring); with ``focus``, too, a sentence
+    naming nobody new keeps NAME_MISSING of its support when the question asks for a name.
 
     With ``budget``, only that many sentences are embedded, those covering the question's terms best;
     the rest keep their coverage part alone (embedding is nearly all the cost; the budget's effect is
@@ -131,12 +132,13 @@ def support_scores(
         return scores
     vectors = np.asarray(embedder.embed_documents([question, *(sentences[i][0] for i in chosen)]), dtype=np.float32)
     asked = focus_terms(question, [passage for _, passage in sentences]) if focus else set()
+    name_asked = focus and answer_kind(question) == "name"
     for i, similarity in zip(chosen, vectors[1:] @ vectors[0]):
         if asked and not asked & terms(sentences[i][0]) and similarity < DENSE_CARRIES:
             scores[i] = 0.0  # about the question's subject, but none of what it asks about
         else:
             scores[i] += DENSE_WEIGHT * float(similarity)
-            if focus and answer_kind(question) == "name" and not short_span(question, sentences[i][0], sentences[i][1].text):
+            if name_asked and not short_span(question, sentences[i][0], sentences[i][1].text):
                 scores[i] *= NAME_MISSING  # "Which retailer…?" and the sentence names nobody the question does not
     return scores
 
