@@ -82,7 +82,7 @@ class GenerativeAnswerer:
             quote = answer.citations[0]
             support = f"\n{quote.quote.strip()} [{quote.n}]"
             gate.feed(support)
-            answer = self._cited(question, standalone, answer.text + support, passages, weights, timings)
+            answer = self._cited(question, standalone, raw.rstrip() + support, passages, weights, timings)
         return answer
 
     def _cited(self, question: str, standalone: str, raw: str, passages: list[Passage], weights: Weights, timings: dict[str, float]) -> Answer:
