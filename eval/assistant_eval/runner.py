@@ -144,7 +144,6 @@ def score_question(
     prediction = "" if answer.abstained else strip_markers(answer.text)
     short = "" if answer.abstained else strip_markers(answer.short_answer or answer.text)
     cited = [(c.passage.article_id, c.start, c.end) for c in answer.citations]
-    quotes = [c.quote for c in answer.citations]
     row: dict[str, Any] = {
         "id": q.id,
         "type": q.type,
@@ -163,8 +162,8 @@ def score_question(
         "retrieved": [f"{p.article_id}@{p.start}-{p.end}" for p in ranking],
         "citations": [
             {"article_id": a, "start": s, "end": e, "correct": any(supports(a, s, e, g) for g in q.support),
-             "states_answer": bool(gold_contained(quote, q.answers)) if q.answers else None}
-            for (a, s, e), quote in zip(cited, quotes, strict=True)
+             "states_answer": bool(gold_contained(c.quote, q.answers)) if q.answers else None}
+            for (a, s, e), c in zip(cited, answer.citations, strict=True)
         ],
         "timings_ms": {key: round(value, 2) for key, value in answer.timings_ms.items()},
         "best_relevance": None,
@@ -260,8 +259,8 @@ def summarize(rows: list[dict[str, Any]], k: int, depth: int) -> dict[str, Any]:
         "unsupported_sentences": sum(r.get("unsupported_sentences", 0) for r in rows),
         "latency_p50_ms": pct(50),
         "latency_p95_ms": pct(95),
+        "citations_stating_answer": avg("citations_stating_answer"),
     }
-    totals["citations_stating_answer"] = avg("citations_stating_answer")
     if any("support_recall_at_k" in r for r in answerable):
         totals["support_recall_at_k"] = avg("support_recall_at_k")
     return totals
