@@ -38,8 +38,9 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _COUNT = r"(?P<count>\d+|" + "|".join(sorted((re.escape(w) for w in NUMBERS), key=len, reverse=True)) + r")"
 _PREP = r"(?:in|during|since|by|until|till|through|from|of|for|before|after|early|late|mid-?|throughout|between|and)"
 # Cheap test run first: a question without any of these words never reaches the grammar.
-_ANY = re.compile(r"\b(?:today|tonight|yesterday|weeks?|weekends?|months?|years?|days?|ago|recent|recently|latest|lately|newly|"
-                  r"spring|summer|fall|autumn|winter|(?:19|20)\d\d|" + "|".join(WEEKDAYS) + "|" + "|".join(m.lower() for m in MONTHS) + r")\b", re.I)
+# Words that only place a question in time: the time frame, not what is asked about.
+RELATIVE_WORDS = tuple("today tonight yesterday week weeks weekend weekends month months year years day days ago recent recently latest lately newly".split())
+_ANY = re.compile(r"\b(?:" + "|".join(RELATIVE_WORDS) + r"|spring|summer|fall|autumn|winter|(?:19|20)\d\d|" + "|".join(WEEKDAYS) + "|" + "|".join(m.lower() for m in MONTHS) + r")\b", re.I)
 
 
 def _latest_year(month: int, day: int, as_of: date) -> int:

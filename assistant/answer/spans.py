@@ -31,6 +31,8 @@ SPAN_PATTERNS = {
     # Runs of capitalised words, joined by "of", "and", "&", "de", "for" ("Bank of America", "Sweden and Finland").
     "name": re.compile(r"\b[A-Z][\w’'.&-]*(?:\s(?:(?:of|and|&|de|for|the)\s)?[A-Z0-9][\w’'.&-]*)*"),
 }
+WHERE = re.compile(r"(?:^|[.?!]\s+)where\b", re.I)  # a question (or its last sentence) asking for a place
+_AT_PLACE = re.compile(r"\b(?:in|at|from|near|to|outside|across|off)\s$")  # "at Kennedy Space Center in | Florida"
 # What the question asks for, first match wins.
 KINDS = [
     ("percent", re.compile(r"\bwhat (?:percentage|percent|share|proportion)\b", re.I)),
@@ -40,7 +42,7 @@ KINDS = [
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\b(?:in |on )?(?:what|which) (?:year|date|day|month)\b|\bhow soon\b", re.I)),
     # "What role…", "which type of…": answered by a common noun, not a name.
-    ("name", re.compile(r"\bwho(?:m|se)?\b|^\s*where\b|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
+    ("name", re.compile(r"\bwho(?:m|se)?\b|" + WHERE.pattern + r"|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
 ]
 # Capitalised only because a sentence starts with it, or a date: not a name.
 _NOT_NAMES = STOPWORDS | {"in", "on", "at", "after", "before", "while", "since", "under", "last", "this", "however", "yet", "still",
@@ -105,7 +107,8 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
 
     Spans whose words are all the question's are not answers ("Which team won the Stanley Cup?"), and
     spans sharing none of its words come before those sharing some ("Azure" before "Mistral AI" for
-    "Through which cloud will Mistral's models be available?"). Then the nearest to a word the
+    "Through which cloud will Mistral's models be available?"); for "where", a name after "in", "at",
+    "from"… before others ("…Orion spacecraft, sits at Kennedy Space Center in Florida"). Then the nearest to a word the
     question and sentence share wins, the earlier on a tie.
     """
     kind = answer_kind(question)
@@ -120,7 +123,12 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
     def distance(span: tuple[int, int]) -> int:
         return min((min(abs(a - span[0]), abs(a - span[1])) for a in anchors), default=0)
 
-    start, end = min(candidates, key=lambda span: (bool(terms(sentence[span[0] : span[1]]) & asked), distance(span), span[0]))
+    place = bool(WHERE.search(question))
+
+    def not_a_place(span: tuple[int, int]) -> bool:
+        return place and not _AT_PLACE.search(sentence[max(0, span[0] - 8) : span[0]])
+
+    start, end = min(candidates, key=lambda span: (bool(terms(sentence[span[0] : span[1]]) & asked), not_a_place(span), distance(span), span[0]))
     return sentence[start:end]
 
 

@@ -22,12 +22,15 @@ from dataclasses import dataclass, replace
 
 from ..chunking import is_sentence, split_sentences
 from ..embeddings import TextEmbeddings
+from ..timeframe import RELATIVE_WORDS
 from ..tokens import STOPWORDS, SUFFIXES, stem, terms, tokenize
 from ..types import Passage
 from .spans import answer_kind, has_span, short_span
 
 DENSE_WEIGHT = 0.5
-HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
+# The noun phrase after "how many", up to a function word: its last word is what is counted
+# ("how many positive monkeypox cases are…" counts cases, not "positive").
+HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ )*?[\w-]+)(?= (?:" + "|".join(sorted(STOPWORDS)) + r"|can|may|might|must|should|remain|still)\b|[^\w\s-]|$)", re.I)
 NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)")  # two or more capitalised words, not sentence-initial
 
 
@@ -101,10 +104,13 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     if not has_span(question, sentence):
         return False
     many = HOW_MANY.search(question)
-    if many and stem(many.group(1).lower()) not in {stem(t) for t in tokenize(sentence)}:
+    counted = many.group(1).split()[-1].lower() if many else None
+    if counted and counted not in STOPWORDS and stem(counted) not in {stem(t) for t in tokenize(sentence)}:
         return False
-    context = f"{passage.title} {passage.text}".lower()
-    return all(name.lower() in context for name in NAME.findall(question))
+    # Each word of a name the question uses, anywhere in the passage: "former President Donald Trump"
+    # is "Donald Trump" and "the former President" in most articles.
+    context = set(re.findall(r"\w+", f"{passage.title} {passage.text}".lower()))
+    return all(set(re.findall(r"\w+", name.lower())) <= context for name in NAME.findall(question))
 
 
 def support_scores(
@@ -146,6 +152,7 @@ def support_scores(
 NAME_MISSING = 0.85  # support kept by a sentence without a new name when a name is asked for (eval/reports/offline-answer-sweep.md)
 
 
+YEAR = re.compile(r"(?:19|20)\d\d")
 TOPIC_SHARE = 0.6  # a term in this share of the retrieved passages is the question's subject, not what it asks
 DENSE_CARRIES = 0.6  # a sentence this similar to the question may answer it in other words (measured: eval/reports/offline-answer-sweep.md)
 
@@ -170,14 +177,15 @@ def answer_description(question: str) -> set[str]:
 
 
 def focus_terms(question: str, passages: list[Passage]) -> set[str]:
-    """The question's terms that are neither its subject (those in most of the retrieved passages) nor
-    the description of its answer ("which head of state…": the answer names a person, not a head)."""
+    """The question's terms that are neither its subject (those in most of the retrieved passages), nor
+    the description of its answer ("which head of state…": the answer names a person, not a head), nor
+    its time words ("in recent days": the time frame's job)."""
     distinct = {p.chunk_id: terms(f"{p.title} {p.text}") for p in passages}
     if not distinct:
         return set()
-    asked = terms(question)
-    asked -= answer_description(question)
-    return {t for t in asked if sum(t in words for words in distinct.values()) < TOPIC_SHARE * len(distinct)}
+    asked = {t for t in terms(question) - answer_description(question) - terms(" ".join(RELATIVE_WORDS)) if not YEAR.fullmatch(t)}
+    named = terms(" ".join(re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][\w’'-]*", question.strip())))
+    return {t for t in asked if t not in named or sum(t in words for words in distinct.values()) < TOPIC_SHARE * len(distinct)}
 
 
 SUPPORT_BAR = 0.5  # an answer sentence scoring below this against what it cites is marked unsupported

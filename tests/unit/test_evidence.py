@@ -21,6 +21,9 @@ def test_how_many_needs_a_number_and_the_counted_noun() -> None:
     assert type_checks("How many languages is it fluent in?", "It is fluent in five languages.", p)
     assert not type_checks("How many employees does Mistral have?", "The model has about 7 billion parameters.", p)
     assert not type_checks("How much did Microsoft invest?", "Microsoft declined to say how much it invested.", p)
+    # The counted noun ends its phrase: "positive" describes the cases counted.
+    assert type_checks("Approximately how many positive monkeypox cases are in the US?", "The U.S. had reported more than 7,100 confirmed cases.", p)
+    assert not type_checks("How many positive monkeypox cases are there?", "The U.S. had reported 7,100 positive tests.", p)
 
 
 def test_when_needs_a_date() -> None:
@@ -33,6 +36,9 @@ def test_names_in_the_question_must_be_in_the_passage() -> None:
     about_deal = passage("On Monday Mistral AI announced a partnership with Microsoft.", title="Microsoft strikes deal")
     assert not type_checks("What did Sam Altman say about the deal?", "On Monday Mistral AI announced a partnership with Microsoft.", about_deal)
     assert type_checks("What did Brad Smith say?", "Brad Smith spoke in Barcelona.", passage("Brad Smith spoke in Barcelona."))
+    # A name's words anywhere in the passage: articles say "the former President" and "Donald Trump" apart.
+    raid = passage("The FBI searched Donald Trump's Mar-a-Lago resort in Palm Beach, Florida. The former President confirmed it.")
+    assert type_checks("Agents searched former President Donald Trump's estate. Where is it?", raid.text, raid)
 
 
 def test_a_large_index_weighs_terms_by_its_own_idf() -> None:
@@ -163,6 +169,20 @@ def test_a_sentence_naming_nobody_new_supports_a_which_question_less() -> None:
     plain = support_scores(question, pairs, UnitFakeEmbedding(size=32), TermWeights.general())
     assert focused[0] == pytest.approx(plain[0] * support.NAME_MISSING) and support.NAME_MISSING < 1
     assert focused[1] == pytest.approx(plain[1]), "a sentence with a name the question lacks keeps its support"
+
+
+def test_what_the_whole_story_shares_is_still_asked_unless_it_is_a_name_or_a_time() -> None:
+    """Every retrieved passage says Sri Lanka "plunged into chaos": those words are the story, and the
+    question asks about them, so a sentence with them supports it. Only a name in most passages is the
+    subject asked about ("Mistral AI" above), and "in recent days" only says when."""
+    texts = ["Sri Lanka has plunged into chaos and its president has fled.", "The island plunged into chaos after months of protests.", "Protesters said the chaos had plunged families into debt."]
+    passages = [passage(t, article_id=str(i), chunk=str(i)) for i, t in enumerate(texts)]
+    pairs = [(p.text, p) for p in passages]
+    scores = support_scores("Which island nation plunged into chaos in recent days, prompting its leader to flee?", pairs, UnitFakeEmbedding(size=32), TermWeights.general(), focus=True)
+    assert scores[0] > 0.0
+    mistral = [passage(f"Mistral AI {t}", article_id=str(i), chunk=str(i)) for i, t in enumerate(["said so this week.", "plans to go public.", "was founded in 2023."])]
+    scores = support_scores("What did Mistral AI announce this week?", [(p.text, p) for p in mistral], UnitFakeEmbedding(size=32), TermWeights.general(), focus=True)
+    assert scores == [0.0, 0.0, 0.0], "a sentence sharing only the subject and the time words is not about what was announced"
 
 
 class UnitFakeEmbedding(DeterministicFakeEmbedding):

@@ -16,6 +16,8 @@ SPANS = [
     ("Which social media platform banned political fundraising?", "TikTok’s political fundraising ban will kick in over the coming weeks, TikTok said.", "TikTok"),
     ("Who did OpenAI's board remove as chief executive?", "OpenAI's board removed chief executive Sam Altman in November.", "Sam Altman"),
     ("Through which cloud will Mistral's models be available?", "Mistral AI said its models will be available through Microsoft's Azure cloud.", "Azure"),
+    # "Where" after a preamble still asks for a place, and a name after "in" is one.
+    ("Biden designated Camp Hale a monument. Where is it located?", "Biden traveled to Camp Hale in Colorado to designate a World War II training ground.", "Colorado"),
 ]
 
 
