@@ -8,9 +8,10 @@ No NLI or QA model ships on PyPI, so support is three cheap signals:
 - answer-type checks: "how many X" needs a number and X; "when" needs a date, "how much money"
   an amount (spans.py); names in the question (Sam Altman) must occur in the sentence's passage;
 - a focus check: a sentence that shares none of the question's terms beyond its subject (the
-  terms most retrieved passages share: "Mistral AI" in "When does Mistral AI plan to go public?")
-  and the words describing the answer ("which head of state") supports it only when its dense
-  similarity is high enough to be saying it in other words.
+  names most retrieved passages share: "Mistral AI" in "When does Mistral AI plan to go public?"),
+  its time words ("this week", "in 2023") and the words describing the answer ("which head of
+  state") supports it only when its dense similarity is high enough to be saying it in other words.
+  Words the story shares that are not names ("plunged into chaos") are still what is asked.
 """
 
 from __future__ import annotations
