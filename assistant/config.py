@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     azure_endpoint: str | None = Field(None, description="Azure OpenAI endpoint (uses AZURE_OPENAI_API_KEY / api_key).")
     api_version: str | None = Field(None, description="Azure OpenAI API version.")
     prompt_support_ratio: float = Field(0.7, ge=0, le=1, description="Show the model only the passages whose best sentence supports the question at least this share as well as the best passage's (0: all k).")
+    quote_when_model_declines: bool = Field(True, description="When the model says it cannot answer but a retrieved sentence clears the extractive answerer's bar, show that sentence quoted instead (engine extractive-fallback); false: the model's decline stands.")
     passage_sentences: int = Field(0, ge=0, le=50, description="Show the model each passage cut to this many sentences around its best-supported one (0: whole passages); the prompt is most of a local model's time.")
     model_path: Path | None = Field(None, description="Local GGUF model file (needs the 'local' extra: llama-cpp-python).")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")

@@ -75,7 +75,7 @@ def print_answer(answer: Answer, streamed: bool = False) -> None:
             if not sentence.supported:
                 out.print(f"[dim](not supported by what it cites: {escape(sentence.text)})[/dim]")
     if answer.engine == "extractive-fallback":
-        warning("the model gave no answer in words, twice; this is the extractive answer from the passages")
+        warning(f"{answer.fallback}; this is the extractive answer, quoted from the passages")
     print_sources(answer)
 
 

@@ -78,6 +78,7 @@ class Answer:
     dropped_markers: list[str] = field(default_factory=list)  # invalid [n] the model wrote, removed
     moved_markers: list[str] = field(default_factory=list)  # "[2]→[1]": a marker re-cited to the passage that supports its sentence
     engine: str = "extractive"  # extractive | llm | extractive-fallback (the model gave no usable answer)
+    fallback: str = ""  # with extractive-fallback: why the model's reply was not used
     timings_ms: dict[str, float] = field(default_factory=dict)
     short_answer: str = ""  # the direct answer (a name, number, phrase) before its support; "" when declined
     sentences: list[SentenceCheck] = field(default_factory=list)
@@ -91,6 +92,7 @@ class Answer:
             "short_answer": self.short_answer,
             "abstained": self.abstained,
             "engine": self.engine,
+            "fallback": self.fallback or None,
             "citations": [c.to_json() for c in self.citations],
             "dropped_markers": self.dropped_markers,
             "moved_markers": self.moved_markers,

@@ -34,6 +34,9 @@ from .reply import WordGate, answer_span, has_answer_words, says_cannot_answer, 
 from .support import SUPPORT_BAR, claim_similarity, mentions, scored_candidates, supporting_passages, trim_passages
 
 HISTORY_TURNS = 4  # earlier turns given to the condense prompt
+# Why the extractive answer stands in for the model's (Answer.fallback).
+NO_WORDS = "the model gave no answer in words, twice"
+DECLINED = "the model declined, but a passage answers"
 
 
 class GenerativeAnswerer:
@@ -66,15 +69,20 @@ class GenerativeAnswerer:
         if not says_cannot_answer(raw) and not has_answer_words(raw, standalone):
             gate.held = ""  # the wordless reply is never shown
             raw = self._reply(self.retry_chain, {**inputs, "previous": raw}, len(passages), gate)
-        timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
         if says_cannot_answer(raw):
+            # A decline needs the extractive answerer's agreement: its bar (with the focus check) was
+            # calibrated to decline what the articles do not answer, and a small model declines answerable
+            # questions too (RealTime QA dev, Qwen2.5-1.5B: 17 declines, 8 of them quoted right offline).
+            if self.settings.quote_when_model_declines:
+                fallback = self._extractive(question, standalone, passages, weights, gate, started, DECLINED)
+                if not fallback.abstained:
+                    return fallback
+            gate.release()
+            timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm", timings_ms=timings)
         if not has_answer_words(raw, standalone):  # twice without words: the extractive answer, flagged
-            fallback = answer_extractively(standalone, passages, self.embedder, self.settings.min_relevance, weights)
-            fallback.question, fallback.engine = question, "extractive-fallback"
-            gate.feed(fallback.text)
-            fallback.timings_ms = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
-            return fallback
+            return self._extractive(question, standalone, passages, weights, gate, started, NO_WORDS)
+        timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
         answer = self._cited(question, standalone, raw, passages, weights, timings)
         if len(answer.sentences) == 1 and answer.citations:
             # The short answer alone ("Nhulunbuy [1]"; 44% of Qwen 1.5B's RealTime QA replies): the
@@ -84,6 +92,18 @@ class GenerativeAnswerer:
             gate.feed(support)
             answer = self._cited(question, standalone, raw.rstrip() + support, passages, weights, timings)
         return answer
+
+    def _extractive(self, question: str, standalone: str, passages: list[Passage], weights: Weights, gate: WordGate, started: float, why: str) -> Answer:
+        """The extractive answer in place of the model's, flagged ``extractive-fallback`` with ``why``;
+        shown unless it declines too."""
+        fallback = answer_extractively(standalone, passages, self.embedder, self.settings.min_relevance, weights)
+        fallback.question = question
+        if not fallback.abstained:
+            gate.held = ""  # the model's reply is not the answer
+            gate.feed(fallback.text)
+            fallback.engine, fallback.fallback = "extractive-fallback", why
+        fallback.timings_ms = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
+        return fallback
 
     def _cited(self, question: str, standalone: str, raw: str, passages: list[Passage], weights: Weights, timings: dict[str, float]) -> Answer:
         """Citations for the reply's markers, and each sentence's support by what it cites.

@@ -24,6 +24,13 @@ def says_cannot_answer(text: str) -> bool:
     return core in re.sub(r"\s+", " ", text.lower())
 
 
+def _may_decline(text: str) -> bool:
+    """``text`` is the sentinel so far (or all of it)."""
+    said = re.sub(r"\s+", " ", text.strip().lower())
+    sentinel = CANNOT_ANSWER.lower()
+    return sentinel.startswith(said) or said.startswith(sentinel.rstrip("."))
+
+
 def has_answer_words(reply: str, question: str) -> bool:
     """False for a reply with no words of its own: only markers, punctuation, or the question repeated."""
     words = re.findall(r"\w+", MARKER.sub(" ", _LABEL.sub("", reply)).lower())
@@ -77,7 +84,8 @@ def answer_span(line: str, question: str) -> str:
 
 
 class WordGate:
-    """Holds streamed text back until it contains a word, so a wordless reply is never shown."""
+    """Holds streamed text back until it contains a word, so a wordless reply is never shown, and
+    while it may still be the cannot-answer sentinel, which the answerer may replace with a quote."""
 
     def __init__(self, emit: Callable[[str], None] | None) -> None:
         self.emit = emit
@@ -90,10 +98,15 @@ class WordGate:
             return
         if not self.open:
             self.held += text
-            if not re.search(r"[^\W_]", MARKER.sub("", self.held)):
+            if not re.search(r"[^\W_]", MARKER.sub("", self.held)) or _may_decline(self.held):
                 return
             text, self.held, self.open = self.held, "", True
         if self.first_shown is None:
             self.first_shown = time.perf_counter()
         if self.emit:
             self.emit(text)
+
+    def release(self) -> None:
+        """Show what is held (the sentinel, once the answerer has settled on declining)."""
+        held, self.held, self.open = self.held, "", True
+        self.feed(held)

@@ -10,8 +10,8 @@ from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.answer import CANNOT_ANSWER
-from assistant.answer.generative import GenerativeAnswerer
-from assistant.answer.reply import has_answer_words, short_answer
+from assistant.answer.generative import DECLINED, NO_WORDS, GenerativeAnswerer
+from assistant.answer.reply import WordGate, has_answer_words, short_answer
 from assistant.answer.support import TermWeights
 from assistant.config import Settings
 from assistant.types import Passage
@@ -35,9 +35,9 @@ class Recording(GenericFakeChatModel):
         yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
 
 
-def chain_with(embedder, *replies: str) -> tuple[GenerativeAnswerer, Recording]:  # type: ignore[no-untyped-def]
+def chain_with(embedder, *replies: str, **overrides: object) -> tuple[GenerativeAnswerer, Recording]:  # type: ignore[no-untyped-def]
     model = Recording(messages=iter([AIMessage(content=r) for r in replies]), sent=[])
-    settings = Settings(model="fake", base_url="http://127.0.0.1:9/v1", min_relevance=0.0, prompt_support_ratio=0.0)
+    settings = Settings(**{"model": "fake", "base_url": "http://127.0.0.1:9/v1", "min_relevance": 0.0, "prompt_support_ratio": 0.0, **overrides})
     return GenerativeAnswerer(settings, embedder, model=model), model
 
 
@@ -84,7 +84,7 @@ def test_twice_without_words_falls_back_to_the_extractive_answer(embedder) -> No
     chain, model = chain_with(embedder, "[1]", f"  {QUESTION} [1]")
     answer, shown = ask(chain)
     assert len(model.sent) == 2
-    assert answer.engine == "extractive-fallback"
+    assert answer.engine == "extractive-fallback" and answer.fallback == NO_WORDS
     assert answer.text.strip() and not answer.abstained and answer.citations
     assert answer.to_json()["engine"] == "extractive-fallback"
     assert "$13 billion" in shown, "the fallback answer is what the user sees"
@@ -108,10 +108,28 @@ def test_a_short_answer_that_no_cited_passage_mentions_is_unsupported(embedder) 
     assert answer.sentences[0].text == "$40 billion" and not answer.sentences[0].supported
 
 
-def test_the_sentinel_is_an_abstention(embedder) -> None:  # type: ignore[no-untyped-def]
-    chain, _ = chain_with(embedder, CANNOT_ANSWER)
-    answer, _ = ask(chain, "Who won the 1998 World Cup?")
+def test_the_sentinel_is_an_abstention_when_no_sentence_answers_either(embedder) -> None:  # type: ignore[no-untyped-def]
+    """The passages mention a partnership and dates, but no sentence says when it ends: the extractive
+    answerer's focus check agrees with the model, and the decline is what the user sees."""
+    chain, _ = chain_with(embedder, CANNOT_ANSWER, min_relevance=0.01)
+    answer, shown = ask(chain, "When will the partnership end?")
     assert answer.abstained and answer.text == CANNOT_ANSWER and answer.short_answer == ""
+    assert shown == CANNOT_ANSWER
+
+
+def test_a_decline_the_passages_answer_is_replaced_by_the_quote(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, _ = chain_with(embedder, CANNOT_ANSWER)
+    answer, shown = ask(chain)
+    assert answer.engine == "extractive-fallback" and answer.fallback == DECLINED
+    assert answer.short_answer == "$13 billion" and answer.citations
+    assert shown == answer.text, "the held-back decline is never shown"
+    assert answer.to_json()["fallback"] == DECLINED
+
+
+def test_with_the_setting_off_the_models_decline_stands(embedder) -> None:  # type: ignore[no-untyped-def]
+    chain, _ = chain_with(embedder, CANNOT_ANSWER, quote_when_model_declines=False)
+    answer, shown = ask(chain)
+    assert answer.abstained and shown == CANNOT_ANSWER
 
 
 @pytest.mark.parametrize(
@@ -186,3 +204,18 @@ def test_the_model_sees_the_passages_that_can_answer_cut_to_verbatim_windows() -
 )
 def test_short_answer_skips_a_restated_question(text: str, question: str, expected: str) -> None:
     assert short_answer(text, question) == expected
+
+
+def test_the_gate_holds_a_reply_only_while_it_may_be_the_sentinel() -> None:
+    shown: list[str] = []
+    gate = WordGate(shown.append)
+    for piece in ["I", " can", " confirm", " it [1]."]:
+        gate.feed(piece)
+    assert "".join(shown) == "I can confirm it [1].", "held while it read like the sentinel, then shown whole"
+    declined: list[str] = []
+    gate = WordGate(declined.append)
+    for piece in CANNOT_ANSWER.split(" "):
+        gate.feed(piece + " ")
+    assert declined == []
+    gate.release()
+    assert "".join(declined).strip() == CANNOT_ANSWER
