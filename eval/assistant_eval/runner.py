@@ -154,6 +154,7 @@ def score_question(
         "prediction": prediction,
         "short_answer": short,
         "engine": answer.engine,
+        "fallback": answer.fallback or None,
         "empty": not answer.abstained and not prediction.strip(),
         "unsupported_sentences": sum(not s.supported for s in answer.sentences),
         "abstained": answer.abstained,
