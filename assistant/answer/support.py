@@ -178,7 +178,7 @@ def answer_description(question: str) -> set[str]:
 
 
 def focus_terms(question: str, passages: list[Passage]) -> set[str]:
-    """The question's terms that are neither its subject (those in most of the retrieved passages), nor
+    """The question's terms that are neither its subject (its names most retrieved passages carry), nor
     the description of its answer ("which head of state…": the answer names a person, not a head), nor
     its time words ("in recent days": the time frame's job)."""
     distinct = {p.chunk_id: terms(f"{p.title} {p.text}") for p in passages}
