@@ -37,6 +37,7 @@ class EvalQuestion:
     answers: list[str]  # any of them is right; empty when the question should be declined
     support: list[Gold] = field(default_factory=list)
     follows: str | None = None
+    also: list[Gold] = field(default_factory=list)  # the same fact in other articles: citing it is right, not required
     as_of: date | None = None
     article_level: bool = False
 
@@ -76,34 +77,44 @@ def find_spans(text: str, quote: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+def _gold(item: dict[str, Any], texts: dict[str, str], path: Path, question_id: str) -> Gold | None:
+    """A gold quote, located in its article's text; None when the article is not in the corpus."""
+    text = texts.get(item["article_id"])
+    if text is None:
+        return None
+    spans = find_spans(text, item["quote"])
+    if not spans:
+        raise InputError(f"{path}: question {question_id}: quote not found verbatim in {item['article_id']}: {item['quote'][:60]!r}")
+    return Gold(item["article_id"], item["quote"], spans)
+
+
 def load_seed_questions(path: Path, articles_dir: Path, covered_only: bool = False) -> list[EvalQuestion]:
     """The fixed question set (eval/questions.jsonl); gold quotes are located in the seed articles.
 
-    With ``covered_only`` (a ``--corpus`` that is not the whole seeds/ folder), a question citing an
-    article that is not in ``articles_dir`` is left out, and so are its follow-ups.
+    ``support`` is what the answer must cite; ``also`` (optional), the same fact stated in other
+    articles: citing one of those is correct too, but not required. With ``covered_only`` (a
+    ``--corpus`` that is not the whole seeds/ folder), a question whose support cites an article
+    that is not in ``articles_dir`` is left out, and so are its follow-ups; ``also`` quotes from
+    such articles are dropped.
     """
     texts = article_texts([articles_dir])
     questions: list[EvalQuestion] = []
     left_out: set[str] = set()
     for row in _read_jsonl(path):
         try:
-            support = []
-            for item in row["support"]:
-                text = texts.get(item["article_id"])
-                if text is None and covered_only:
-                    left_out.add(row["id"])
-                    break
-                if text is None:
-                    raise InputError(f"{path}: question {row['id']} cites article {item['article_id']!r}, which is not in {articles_dir}")
-                spans = find_spans(text, item["quote"])
-                if not spans:
-                    raise InputError(f"{path}: question {row['id']}: quote not found verbatim in {item['article_id']}: {item['quote'][:60]!r}")
-                support.append(Gold(item["article_id"], item["quote"], spans))
-            if row["id"] in left_out or row.get("follows") in left_out:
+            items = [*row["support"], *row.get("also", [])]
+            found = [_gold(item, texts, path, row["id"]) for item in items]
+            missing = next((item["article_id"] for item, gold in zip(items, found) if gold is None), None)
+            if missing is not None and not covered_only:
+                raise InputError(f"{path}: question {row['id']} cites article {missing!r}, which is not in {articles_dir}")
+            support, also = found[: len(row["support"])], found[len(row["support"]) :]
+            if None in support or row.get("follows") in left_out:
                 left_out.add(row["id"])
                 continue
             answers = [row["answer"]] if row["answer"] else []
-            questions.append(EvalQuestion(row["id"], row["question"], row["type"], answers, support, row.get("follows")))
+            questions.append(EvalQuestion(
+                row["id"], row["question"], row["type"], answers, [g for g in support if g], row.get("follows"), also=[g for g in also if g],
+            ))
         except (KeyError, TypeError) as exc:
             raise InputError(f"{path}: a question lacks the key {exc} (expected id, question, type, answer, support, follows)") from None
     return questions

@@ -103,15 +103,18 @@ def retrieval_scores(passages: Sequence[Passage], support: Sequence[Gold], k: in
     }
 
 
-def citation_scores(cited: Sequence[tuple[str, int, int]], support: Sequence[Gold], article_level: bool = False) -> tuple[float | None, float | None]:
+def citation_scores(
+    cited: Sequence[tuple[str, int, int]], support: Sequence[Gold], article_level: bool = False, also: Sequence[Gold] = (),
+) -> tuple[float | None, float | None]:
     """(precision, recall) of (article_id, start, end) citations against the gold support; None when undefined.
 
-    Precision: share of citations that match a gold quote (or gold article). Recall: share of gold
-    quotes matched by a citation; with article-level gold (alternative evidence) 1 when any gold article is cited.
+    Precision: share of citations that match a gold quote (or gold article), or one of ``also`` (the
+    same fact stated in another article). Recall: share of gold quotes matched by a citation; with
+    article-level gold (alternative evidence) 1 when any gold article is cited.
     """
     if not support:
         return None, None
-    correct = [any(supports(a, s, e, g) for g in support) for a, s, e in cited]
+    correct = [any(supports(a, s, e, g) for g in (*support, *also)) for a, s, e in cited]
     precision = sum(correct) / len(correct) if cited else None
     if article_level:
         return precision, float(any(correct))

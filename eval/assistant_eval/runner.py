@@ -162,7 +162,7 @@ def score_question(
         "error": error,
         "retrieved": [f"{p.article_id}@{p.start}-{p.end}" for p in ranking],
         "citations": [
-            {"article_id": a, "start": s, "end": e, "correct": any(supports(a, s, e, g) for g in q.support),
+            {"article_id": a, "start": s, "end": e, "correct": any(supports(a, s, e, g) for g in (*q.support, *q.also)),
              "states_answer": bool(gold_contained(c.quote, q.answers)) if q.answers else None}
             for (a, s, e), c in zip(cited, answer.citations, strict=True)
         ],
@@ -183,7 +183,7 @@ def score_question(
         gold_contained=gold_contained(prediction, q.answers),
         **retrieval_scores(ranking, q.support, k, depth, q.article_level),
     )
-    row["citation_precision"], row["citation_recall"] = citation_scores(cited, q.support, q.article_level)
+    row["citation_precision"], row["citation_recall"] = citation_scores(cited, q.support, q.article_level, q.also)
     # Beside the gold-evidence view: does the quoted sentence itself state a gold answer? (another
     # article may report the same fact; a gold article's sentence may not state it)
     stating = [c["states_answer"] for c in row["citations"] if c["states_answer"] is not None]

@@ -15,6 +15,7 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SEEDS = ROOT / "seeds"
 
 KEYS = {"id", "question", "type", "answer", "support", "follows"}
+OPTIONAL = {"also"}  # the same fact stated in another article: citing it is right, not required
 ANSWERABLE = {"factoid", "paraphrase", "multi_sentence", "multi_article", "follow_up"}
 NO_ANSWER = {"unanswerable", "injection"}
 TYPES = ANSWERABLE | NO_ANSWER
@@ -56,7 +57,7 @@ def _quotes(q: dict) -> str:
 
 def test_every_line_has_exactly_the_expected_keys(questions):
     for q in questions:
-        assert set(q) == KEYS, q.get("id")
+        assert KEYS <= set(q) <= KEYS | OPTIONAL, q.get("id")
         assert isinstance(q["question"], str) and q["question"].strip(), q["id"]
         assert isinstance(q["answer"], str), q["id"]
         assert isinstance(q["support"], list), q["id"]
@@ -82,7 +83,7 @@ def test_questions_are_unique(questions):
 
 def test_support_quotes_are_verbatim_substrings_of_seed_articles(questions, seed_texts):
     for q in questions:
-        for s in q["support"]:
+        for s in [*q["support"], *q.get("also", [])]:
             assert set(s) == {"article_id", "quote"}, q["id"]
             assert s["article_id"] in seed_texts, (q["id"], s["article_id"])
             assert s["quote"].strip(), q["id"]
@@ -95,6 +96,13 @@ def test_answerable_questions_have_answer_inside_their_quotes(questions):
             assert q["answer"].strip(), q["id"]
             assert q["support"], q["id"]
             assert q["answer"].lower() in _quotes(q).lower(), q["id"]
+
+
+def test_a_quote_of_the_same_fact_elsewhere_states_the_answer_in_another_article(questions):
+    for q in questions:
+        for s in q.get("also", []):
+            assert q["answer"].lower() in s["quote"].lower(), q["id"]
+            assert s["article_id"] not in {g["article_id"] for g in q["support"]}, q["id"]
 
 
 def test_unanswerable_and_injection_have_no_answer_or_support(questions):

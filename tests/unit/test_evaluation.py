@@ -100,6 +100,14 @@ def test_citation_precision_and_recall_on_quotes():
     assert ev.citation_scores(cited, []) == (None, None)
 
 
+def test_a_citation_of_the_same_fact_in_another_article_is_correct_but_not_required():
+    gold = [ev.Gold("a", "q1", ((100, 150),))]
+    also = [ev.Gold("b", "same fact", ((0, 40),))]
+    assert ev.citation_scores([("b", 10, 30)], gold, also=also) == (1.0, 0.0)
+    assert ev.citation_scores([("a", 100, 120)], gold, also=also) == (1.0, 1.0)
+    assert ev.citation_scores([("b", 50, 60)], gold, also=also) == (0.0, 0.0), "elsewhere in that article is not the fact"
+
+
 def test_citation_scores_article_level_any_gold_article():
     gold = [ev.Gold("a"), ev.Gold("b")]
     assert ev.citation_scores([("a", 0, 5), ("x", 0, 5)], gold, article_level=True) == (0.5, 1.0)
@@ -387,6 +395,7 @@ def test_a_corpus_of_one_article_keeps_only_the_questions_it_can_answer(tmp_path
     kept = load_seed_questions(root / "eval" / "questions.jsonl", one, covered_only=True)
     ids = {q.id for q in kept}
     assert 0 < len(kept) < len(every)
-    assert all(g.article_id == "000_14502852d82c6bda" for q in kept for g in q.support)
+    assert all(g.article_id == "000_14502852d82c6bda" for q in kept for g in (*q.support, *q.also))
+    assert any(q.also for q in every) and {q.id for q in every if q.also} <= ids, "a question whose fact is also elsewhere stays, without that quote"
     assert all(q.follows is None or q.follows in ids for q in kept), "a follow-up stays only with its question"
     assert {q.id for q in every if not q.support and q.follows is None} <= ids, "questions without gold articles stay"
