@@ -28,3 +28,12 @@ def test_the_short_answer_is_bold_and_an_unsupported_sentence_dim() -> None:
     unsupported = SentenceCheck("It rains.", text.index("It rains."), len(text), (1,), 0.1, False)
     answer = Answer("How much?", text, abstained=False, short_answer="$13 billion", sentences=[unsupported])
     assert answer_markup(answer) == "[bold]$13 billion[/bold]\nMicrosoft invested $13 billion. [1] [dim]It rains. [1][/dim]"
+
+
+def test_a_fallback_answer_says_why_the_models_reply_was_not_used(capsys) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer.generative import DECLINED
+    from assistant.render import print_answer
+
+    answer = Answer("How much?", "$13 billion\nMicrosoft invested $13 billion. [1]", abstained=False, engine="extractive-fallback", fallback=DECLINED)
+    print_answer(answer, streamed=True)
+    assert f"{DECLINED}; this is the extractive answer" in " ".join(capsys.readouterr().err.split())
