@@ -29,7 +29,7 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("defaults", {}),
     ("term weights: index IDF only", {"assistant.answer.support.TRUSTED_CHUNKS": 1e-9}),
     ("term weights: half trust at 2 chunks", {"assistant.answer.support.TRUSTED_CHUNKS": 2}),
-    ("term weights: half trust at 20 chunks", {"assistant.answer.support.TRUSTED_CHUNKS": 20}),
+    ("term weights: half trust at 5 chunks", {"assistant.answer.support.TRUSTED_CHUNKS": 5}),
     ("term weights: half trust at 200 chunks", {"assistant.answer.support.TRUSTED_CHUNKS": 200}),
     ("focus check off", {"assistant.answer.support.DENSE_CARRIES": -2.0}),
     ("focus check: dense carries at 0.5", {"assistant.answer.support.DENSE_CARRIES": 0.5}),

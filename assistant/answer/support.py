@@ -79,7 +79,7 @@ class TermWeights:
         return cls({}, 0)
 
 
-TRUSTED_CHUNKS = 5  # an index of this many chunks weighs its own IDF and general English equally (measured: eval/reports/offline-answer-sweep.md)
+TRUSTED_CHUNKS = 20  # an index of this many chunks weighs its own IDF and general English equally (measured: eval/reports/offline-answer-sweep.md)
 ZIPF_COMMONEST = 7.0  # "the", "of", "and": Zipf frequency about 7 and more
 
 
