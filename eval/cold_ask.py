@@ -85,7 +85,7 @@ def main() -> int:
         "An embedded index is read from its sidecar's snapshot (vectors memory-mapped, texts in SQLite), so",
         "`ask` never imports chromadb (0.8-1.2 s here); Chroma is opened only when the snapshot is out of",
         "date (assistant/index.py). The extractive answer embeds only the sentences that could still be among",
-        "the best two (assistant/answer/support.py); a small index (under 500 chunks) also loads wordfreq's English list for its term weights (about 0.2 s).",
+        "the best two (assistant/answer/support.py); a small index (under 2,000 chunks) also loads wordfreq's English list for its term weights (about 0.2 s).",
         "Timings on this 2-core machine vary by ±20% from run to run.",
     ]
     text = "\n".join(lines) + "\n"
