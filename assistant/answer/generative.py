@@ -72,7 +72,8 @@ class GenerativeAnswerer:
         if says_cannot_answer(raw):
             # A decline needs the extractive answerer's agreement: its bar (with the focus check) was
             # calibrated to decline what the articles do not answer, and a small model declines answerable
-            # questions too (RealTime QA dev, Qwen2.5-1.5B: 17 declines, 8 of them quoted right offline).
+            # questions too (RealTime QA dev, Qwen2.5-1.5B: 14 such declines quoted instead, 8 of them
+            # right; seed: none of the 10 unanswerable questions answered: eval/reports/llm.md).
             if self.settings.quote_when_model_declines:
                 fallback = self._extractive(question, standalone, passages, weights, gate, started, DECLINED)
                 if not fallback.abstained:
