@@ -42,6 +42,7 @@ def shown_passages(eval_args: list[str]) -> tuple[dict[str, str], list[dict[str,
     os.environ.setdefault("ASSISTANT_BASE_URL", "http://127.0.0.1:9/v1")  # never called
     os.environ.setdefault("ASSISTANT_MODEL", "none")
     os.environ.setdefault("ASSISTANT_API_KEY", "none")
+    os.environ.setdefault("ASSISTANT_QUOTE_WHEN_MODEL_DECLINES", "false")  # the fake model declines: no quote needed
     generative.make_chat_model = lambda settings: FakeListChatModel(responses=[CANNOT_ANSWER])  # type: ignore[assignment]
     generative.GenerativeAnswerer._reply = record  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
