@@ -57,6 +57,23 @@ def embedder():  # type: ignore[no-untyped-def]
     return model
 
 
+@pytest.fixture(scope="session")
+def chunked(embedder):  # type: ignore[no-untyped-def]
+    """path → (the article's text, its chunks as Passages, the way the index would hand them over)."""
+    from assistant.articles import load_file
+    from assistant.chunking import chunk_article
+    from assistant.types import Passage
+
+    def passages_from(path: Path) -> tuple[str, list[Passage]]:
+        [article] = load_file(path, [])
+        chunks = chunk_article(article.id, article.content_hash, article.text, embedder.token_spans, 200, 1)
+        return article.text, [
+            Passage(c.id, article.id, article.title, article.source, "", "", c.start, c.end, c.text, score=1.0 / (i + 1)) for i, c in enumerate(chunks)
+        ]
+
+    return passages_from
+
+
 @pytest.fixture
 def seed_dir() -> Path:
     """The articles the project ships with."""

@@ -2,7 +2,8 @@
 abstention sentinel.
 
 The engines: extractive.py (offline, quotes sentences) and generative.py (an LLM through an LCEL
-chain); support.py scores how well a sentence supports a question or a claim (both engines);
+chain); spans.py finds the short answer in a sentence, bridge.py answers a question about "the
+company that…" in two hops; support.py scores how well a sentence supports a question or a claim (both engines);
 citations.py turns [n] markers into verbatim quotes. Out of scope: retrieval and rendering.
 """
 

@@ -32,6 +32,7 @@ SPAN_PATTERNS = {
     "name": re.compile(r"\b[A-Z][\w’'.&-]*(?:\s(?:(?:of|and|&|de|for|the)\s)?[A-Z0-9][\w’'.&-]*)*"),
 }
 WHERE = re.compile(r"(?:^|[.?!]\s+)where\b", re.I)  # a question (or its last sentence) asking for a place
+PERSON = re.compile(r"\bwho(?:m|se)?\b", re.I)  # asks for a person (whose full name is the answer)
 _AT_PLACE = re.compile(r"\b(?:in|at|from|near|to|outside|across|off)\s$")  # "at Kennedy Space Center in | Florida"
 # What the question asks for, first match wins.
 KINDS = [
@@ -42,7 +43,7 @@ KINDS = [
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\b(?:in |on )?(?:what|which) (?:year|date|day|month)\b|\bhow soon\b", re.I)),
     # "What role…", "which type of…": answered by a common noun, not a name.
-    ("name", re.compile(r"\bwho(?:m|se)?\b|" + WHERE.pattern + r"|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
+    ("name", re.compile(PERSON.pattern + "|" + WHERE.pattern + r"|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
 ]
 # Capitalised only because a sentence starts with it, or a date: not a name.
 _NOT_NAMES = STOPWORDS | {"in", "on", "at", "after", "before", "while", "since", "under", "last", "this", "however", "yet", "still",
@@ -69,8 +70,8 @@ def spans_of_kind(kind: str, sentence: str, context: str = "") -> list[tuple[int
             end = start + len(" ".join(words))
             while words and (words[0].lower().strip(_TRIM) in _NOT_NAMES or (start == _first_word(sentence) and len(words) == 1 and not _capitalised_inside(words[0], context or sentence))):
                 start += len(words.pop(0)) + 1  # "The Colorado Avalanche", "In Paris", "Despite …" (but "Mistral AI said")
-            if not words or sentence[start - 1 : start] == "(" and sentence[end : end + 1] == ")":
-                continue  # "(CNN)": a credit, not an answer
+            if not words or not words[0][0].isupper() or sentence[start - 1 : start] == "(" and sentence[end : end + 1] == ")":
+                continue  # "(CNN)": a credit, not an answer; "November 2023" less its month is no name
             end = start + len(_POSSESSIVE.sub("", " ".join(words).rstrip(_TRIM)))
         while end > start and sentence[end - 1] in _TRIM:
             end -= 1
@@ -105,17 +106,24 @@ def _capitalised_inside(word: str, context: str) -> bool:
 def short_span(question: str, sentence: str, context: str = "") -> str:
     """The span of ``sentence`` that answers ``question``, or "" when it holds none of the kind asked for.
 
-    Spans whose words are all the question's are not answers ("Which team won the Stanley Cup?"), and
+    Spans whose words are all the question's, or that it names by their initials ("European Union" for
+    "EU"), are not answers ("Which team won the Stanley Cup?"), and
     spans sharing none of its words come before those sharing some ("Azure" before "Mistral AI" for
     "Through which cloud will Mistral's models be available?"); for "where", a name after "in", "at",
     "from"… before others ("…Orion spacecraft, sits at Kennedy Space Center in Florida"). Then the nearest to a word the
-    question and sentence share wins, the earlier on a tie.
+    question and sentence share wins, the earlier on a tie. Asked "who", a surname comes with the first
+    name the passage gives it ("Mensch" → "Arthur Mensch").
     """
     kind = answer_kind(question)
     if kind is None:
         return ""
     asked = terms(question)
-    candidates = [(s, e) for s, e in spans_of_kind(kind, sentence, context) if not terms(sentence[s:e]) <= asked or not terms(sentence[s:e]) and kind != "name"]
+    acronyms = _acronyms(question)
+    candidates = [
+        (s, e)
+        for s, e in spans_of_kind(kind, sentence, context)
+        if (not terms(sentence[s:e]) <= asked or not terms(sentence[s:e]) and kind != "name") and not _abbreviated(sentence[s:e], acronyms)
+    ]
     if not candidates:
         return ""
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group().lower()) in asked]
@@ -129,7 +137,33 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
         return place and not _AT_PLACE.search(sentence[max(0, span[0] - 8) : span[0]])
 
     start, end = min(candidates, key=lambda span: (bool(terms(sentence[span[0] : span[1]]) & asked), not_a_place(span), distance(span), span[0]))
-    return sentence[start:end]
+    span = sentence[start:end]
+    return _full_name(span, context or sentence) if PERSON.search(question) else span
+
+
+
+def _acronyms(text: str) -> set[str]:
+    """Abbreviations and the initials of each run of capitalised words: "EU", "FTC"; "European Union" → "EU"."""
+    found = set(re.findall(r"\b[A-Z]{2,6}\b", text))
+    for match in SPAN_PATTERNS["name"].finditer(text):
+        initials = "".join(word[0] for word in match.group().split() if word[0].isupper())
+        if len(initials) > 1:
+            found.add(initials)
+    return found
+
+
+def _abbreviated(span: str, acronyms: set[str]) -> bool:
+    """The span is something the question names by its initials ("European Union" for "EU"), or the reverse."""
+    initials = "".join(word[0] for word in span.split() if word[:1].isupper())
+    return len(initials) > 1 and (initials in acronyms or span in acronyms)
+
+
+def _full_name(span: str, context: str) -> str:
+    """A surname as the article first gives it, with the first name: "Mensch" → "Arthur Mensch"."""
+    if " " in span:
+        return span
+    found = re.search(rf"\b([A-Z][a-z]+) {re.escape(span)}\b", context)
+    return f"{found.group(1)} {span}" if found and found.group(1).lower() not in _NOT_NAMES else span
 
 
 def has_span(question: str, sentence: str) -> bool:

@@ -10,26 +10,17 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from assistant.answer import CANNOT_ANSWER
 from assistant.answer.extractive import SEVERAL, TIE_MARGIN, answer_extractively
 from assistant.answer.support import MIN_CHARS, TermWeights, candidate_sentences, scored_candidates
-from assistant.articles import load_file
-from assistant.chunking import chunk_article
 from assistant.condense import carry_subject, is_follow_up
 from assistant.types import Passage
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 QUESTION = "How much has Microsoft invested in OpenAI?"
 
 
-def passages_from(path: Path, embedder) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped-def]
-    """The article text and its chunks as Passages, the way the index would hand them over."""
-    [article] = load_file(path, [])
-    chunks = chunk_article(article.id, article.content_hash, article.text, embedder.token_spans, 200, 1)
-    return article.text, [
-        Passage(c.id, article.id, article.title, article.source, "", "", c.start, c.end, c.text, score=1.0 / (i + 1)) for i, c in enumerate(chunks)
-    ]
-
-
 @pytest.fixture(scope="module")
-def bloomberg(embedder) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped-def]
-    return passages_from(Path(__file__).resolve().parents[2] / "seeds" / "000_14502852d82c6bda.txt", embedder)
+def bloomberg(chunked) -> tuple[str, list[Passage]]:  # type: ignore[no-untyped-def]
+    return chunked(SEEDS / "000_14502852d82c6bda.txt")
 
 
 def test_abstains_when_bar_is_unreachable(bloomberg, embedder) -> None:  # type: ignore[no-untyped-def]

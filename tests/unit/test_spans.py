@@ -48,3 +48,21 @@ def test_a_quantity_or_date_question_needs_a_span_of_its_kind() -> None:
     assert has_span("How much money did Mistral raise?", "Mistral closed a round of about €385 million.")
     assert not has_span("When was Mistral founded?", "Mistral was founded by three researchers.")
     assert has_span("Which startup did Microsoft partner with?", "Microsoft partnered with the mistral wind.")  # a name can hide in lower case
+
+
+def test_a_name_the_question_gives_by_its_initials_is_not_the_answer() -> None:
+    question = "Besides the probes in the EU and the UK, which US agency opened an inquiry?"
+    assert short_span(question, "Microsoft is the subject of antitrust probes in the European Union and the UK.") == ""
+    assert short_span(question, "In the United States, the Federal Trade Commission opened an inquiry in January.") == "Federal Trade Commission"
+
+
+def test_asked_who_a_surname_comes_with_the_first_name_the_passage_gives() -> None:
+    passage = "It was founded by Arthur Mensch, who worked at DeepMind. Mensch is the company's chief executive."
+    sentence = "Mensch is the company's chief executive."
+    assert short_span("Who is Mistral AI's chief executive?", sentence, passage) == "Arthur Mensch"
+    assert short_span("Which executive runs Mistral AI?", sentence, passage) == "Mensch", "only a person's name is completed"
+
+
+def test_a_year_left_when_its_month_is_dropped_is_no_name() -> None:
+    sentence = "The partnership was tested in November 2023, when the board removed its chief executive."
+    assert short_span("Which company was tested?", sentence) == ""
