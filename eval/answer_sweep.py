@@ -39,6 +39,9 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("first sentence: the best, whatever its passage's rank", {"assistant.answer.extractive.TIE_MARGIN": 0.0}),
     ("first sentence: the top-ranked passage's within 5% of the best", {"assistant.answer.extractive.TIE_MARGIN": 0.05}),
     ("first sentence: the top-ranked passage's within 15% of the best", {"assistant.answer.extractive.TIE_MARGIN": 0.15}),
+    ("no higher-ranked sentence stating the same short answer preferred", {"assistant.answer.extractive.CORROBORATED": 2.0}),
+    ("higher-ranked sentence stating the same short answer at half the best support", {"assistant.answer.extractive.CORROBORATED": 0.5}),
+    ("no two-hop answers", {"assistant.answer.bridge.FIRST_HOPS": 0}),
 ]
 KEYS = ("gold_contained", "citation_precision", "f1", "exact_match", "abstention_precision", "abstention_recall")
 

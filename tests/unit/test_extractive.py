@@ -168,3 +168,17 @@ def test_carry_subject_without_history_is_identity() -> None:
 @pytest.mark.parametrize("question", ["And Google?", "What did they announce?", "When was the deal signed by Microsoft and Mistral?"])
 def test_follow_up_detection(question: str) -> None:
     assert is_follow_up(question)
+
+
+def test_the_same_short_answer_in_a_higher_ranked_passage_is_quoted_from_there(embedder) -> None:  # type: ignore[no-untyped-def]
+    """The retriever's rank predicts the right article: a sentence of the top passage that states the
+    same short answer and supports the question well enough is quoted instead of a better one below."""
+    question = "Which airline agreed to buy Spirit Airlines this week?"
+    best = "JetBlue Airways agreed this week to buy Spirit Airlines for $3.8 billion in cash."
+    for higher, quoted in (("Shareholders of Spirit Airlines will vote this week on the offer from JetBlue Airways.", 1),
+                           ("JetBlue made a bid for Spirit Airlines, analysts said this week.", 2)):  # not the same span
+        passages = two(higher, best, same_article=False)
+        scores = [score for score, _ in scored_candidates(question, passages, embedder, TermWeights.general(), focus=True)]
+        assert scores[0] < (1 - TIE_MARGIN) * scores[1], "the case needs a clearly better sentence lower down"
+        answer = answer_extractively(question, passages, embedder, 0.3, TermWeights.general())
+        assert answer.short_answer == "JetBlue Airways" and [c.n for c in answer.citations] == [quoted], higher
