@@ -37,7 +37,7 @@ _AT_PLACE = re.compile(r"\b(?:in|at|from|near|to|outside|across|off)\s$")  # "at
 # What the question asks for, first match wins.
 KINDS = [
     ("percent", re.compile(r"\bwhat (?:percentage|percent|share|proportion)\b", re.I)),
-    ("money", re.compile(r"\bhow much (?:money|did \w+(?: \w+)? (?:pay|spend|raise|invest)|has \w+(?: \w+)? (?:invested|raised|spent|paid))\b"
+    ("money", re.compile(r"\bhow much (?:money|did \w+(?: \w+)? (?:pay|spend|raise|invest|sell|cost|fetch|earn)|(?:does|do|will|would) \w+(?: \w+)? cost|has \w+(?: \w+)? (?:invested|raised|spent|paid))\b"
                          r"|\b(?:what|which) (?:valuation|price|sum|revenue|fine|salary|budget)\b|\bhow much (?:is|was) \w+(?: \w+)? worth\b"
                          r"|\b(?:revenue|valuation|price tag)\b", re.I)),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
@@ -45,6 +45,7 @@ KINDS = [
     # "What role…", "which type of…": answered by a common noun, not a name.
     ("name", re.compile(PERSON.pattern + "|" + WHERE.pattern + r"|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
 ]
+_A_YEAR = re.compile(rf"(?:\b(?:in|since|from|by|until|of|early|late|mid)|{MONTH}(?:\s\d{{1,2}},?)?)[\s-](?:1[89]|20)\d\d$")
 # Capitalised only because a sentence starts with it, or a date: not a name.
 _NOT_NAMES = STOPWORDS | {"in", "on", "at", "after", "before", "while", "since", "under", "last", "this", "however", "yet", "still",
                           "january", "february", "march", "april", "june", "july", "august", "september", "october",
@@ -63,6 +64,8 @@ def spans_of_kind(kind: str, sentence: str, context: str = "") -> list[tuple[int
     a word capitalised only because it starts the sentence: a name is capitalised mid-sentence too."""
     found = []
     for start, end in _runs(kind, sentence):
+        if kind == "number" and _A_YEAR.search(sentence[max(0, start - 12) : end]):
+            continue  # "a card from 1952" dates something, it counts nothing
         if kind == "name":
             words = sentence[start:end].split()
             inner = next((i for i, word in enumerate(words[1:], start=1) if word.lower() in _NOT_NAMES and word[0].isupper()), len(words))

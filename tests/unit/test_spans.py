@@ -18,6 +18,11 @@ SPANS = [
     ("Through which cloud will Mistral's models be available?", "Mistral AI said its models will be available through Microsoft's Azure cloud.", "Azure"),
     # "Where" after a preamble still asks for a place, and a name after "in" is one.
     ("Biden designated Camp Hale a monument. Where is it located?", "Biden traveled to Camp Hale in Colorado to designate a World War II training ground.", "Colorado"),
+    # "sell for" and "cost" ask for money; a year after "from" or "in" counts nothing.
+    ("How much did the card sell for?", "The card from 1952 was sold for $12.6 million on Sunday.", "$12.6 million"),
+    ("About how much does it cost to raise a child?", "In 2022 the couple spent 310,605 dollars raising a child born in 2005.", "310,605 dollars"),
+    ("How many cards were found in the attic?", "In 2022, a collector found 1952 cards in an attic in Ohio.", "1952"),
+    ("How many cards were sold?", "Since 2019 the auction house has sold 40 cards from 1952.", "40"),
 ]
 
 
