@@ -11,7 +11,8 @@ No NLI or QA model ships on PyPI, so support is three cheap signals:
   names most retrieved passages share: "Mistral AI" in "When does Mistral AI plan to go public?"),
   its time words ("this week", "in 2023") and the words describing the answer ("which head of
   state") supports it only when its dense similarity is high enough to be saying it in other words.
-  Words the story shares that are not names ("plunged into chaos") are still what is asked.
+  Words the story shares that are not names ("plunged into chaos") are still what is asked;
+- a sentence with no word the question lacks restates it (a quiz's preamble) and supports nothing.
 """
 
 from __future__ import annotations
@@ -133,7 +134,9 @@ def support_scores(
     if not sentences:
         return []
     scores = [0.0] * len(sentences)
-    eligible = [i for i, (sentence, passage) in enumerate(sentences) if type_checks(question, sentence, passage)]
+    asked_terms = terms(question)
+    # A sentence with no word the question lacks only restates it (a quiz's preamble, word for word).
+    eligible = [i for i, (sentence, passage) in enumerate(sentences) if terms(sentence) - asked_terms and type_checks(question, sentence, passage)]
     for i in eligible:
         sentence, passage = sentences[i]
         scores[i] = (1 - DENSE_WEIGHT) * weighted_coverage(question, f"{passage.title} {sentence}", weights)

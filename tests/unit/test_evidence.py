@@ -67,6 +67,14 @@ def test_support_is_zero_when_a_type_check_fails() -> None:
     assert scores == [0.0]
 
 
+def test_a_sentence_that_only_restates_the_question_does_not_support_it() -> None:
+    embedder = DeterministicFakeEmbedding(size=32)
+    question = "Nearly three years since the pandemic began, the most infectious variant yet has arrived. What is it called?"
+    restated, answer = passage("Nearly three years since the pandemic began, the most infectious variant yet has arrived."), passage("The most infectious variant yet is called BA.5.")
+    scores = support_scores(question, [(restated.text, restated), (answer.text, answer)], embedder, TermWeights.general())
+    assert scores[0] == 0.0 < scores[1]
+
+
 def test_diversify_caps_passages_per_article_and_tops_up() -> None:
     ranked = [passage("t", "a", chunk="1"), passage("t", "a", chunk="2"), passage("t", "a", chunk="3"), passage("t", "b", chunk="1")]
     assert [p.chunk_id for p in diversify(ranked, 3, 2)] == ["a:1", "a:2", "b:1"]
