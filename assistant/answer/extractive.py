@@ -69,7 +69,7 @@ def answer_extractively(question: str, passages: list[Passage], embedder: TextEm
     short = short_span(question, first.text, first.passage.text)
     # The same short answer stated in a passage the retriever ranked higher, by a sentence that supports
     # the question well enough, is the one quoted (RealTime QA dev: article-level citation precision
-    # 0.551 → 0.580, gold contained unchanged; eval/reports/offline-answer-sweep.md).
+    # 0.562 → 0.607, gold contained unchanged; eval/reports/offline-answer-sweep.md).
     stated_higher = [
         candidates[i] for score, i in ranked if short and candidates[i].n < first.n and score >= max(min_relevance, CORROBORATED * best_score) and short in candidates[i].text
     ]
