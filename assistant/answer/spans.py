@@ -144,7 +144,6 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
     return _full_name(span, context or sentence) if PERSON.search(question) else span
 
 
-
 def _acronyms(text: str) -> set[str]:
     """Abbreviations and the initials of each run of capitalised words: "EU", "FTC"; "European Union" → "EU"."""
     found = set(re.findall(r"\b[A-Z]{2,6}\b", text))
