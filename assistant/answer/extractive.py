@@ -21,7 +21,7 @@ from ..condense import carry_subject
 from ..embeddings import TextEmbeddings
 from ..types import Passage
 from . import CANNOT_ANSWER, Answer, Citation, History, OnToken, Weights
-from .bridge import Hop, answer_in_two_hops, splits
+from .bridge import answer_in_two_hops
 from .spans import answer_kind, short_span
 from .support import scored_candidates
 
@@ -63,9 +63,9 @@ def answer_extractively(question: str, passages: list[Passage], embedder: TextEm
     # retriever ranked highest: on RealTime QA a first citation from the top article is right 73% of
     # the time, from ranks 2-5 17%.
     first = min((candidates[i] for score, i in ranked if score >= (1 - TIE_MARGIN) * best_score), key=lambda c: c.n)
-    hop = answer_in_two_hops(question, passages, embedder, weights, min_relevance, first) if splits(question) else None
-    if hop:
-        return _two_hop_answer(question, hop, passages)
+    hop = answer_in_two_hops(question, passages, embedder, weights, min_relevance, first)
+    if hop:  # the sentence naming the thing the question describes, then the one answering about it
+        return _quoting(question, hop.short, [Citation(c.n, c.passage, c.text, c.start, c.end, hop.score) for c in (hop.first, hop.second)], passages)
     short = short_span(question, first.text, first.passage.text)
     # The same short answer stated in a passage the retriever ranked higher, by a sentence that supports
     # the question well enough, is the one quoted (RealTime QA dev: article-level citation precision
@@ -93,14 +93,10 @@ def answer_extractively(question: str, passages: list[Passage], embedder: TextEm
             break
     chosen.sort(key=lambda c: (c.n, c.start))  # read in article order
     score_of = {id(candidates[i]): s for s, i in ranked}
-    citations = [Citation(c.n, c.passage, c.text, c.start, c.end, score_of[id(c)]) for c in chosen]
-    text = " ".join(f"{c.text} [{c.n}]" for c in chosen)
-    # The direct answer, on a line before the quotes it comes from.
-    return Answer(question, f"{short}\n{text}" if short else text, abstained=False, citations=citations, passages=passages, short_answer=short)
+    return _quoting(question, short, [Citation(c.n, c.passage, c.text, c.start, c.end, score_of[id(c)]) for c in chosen], passages)
 
 
-def _two_hop_answer(question: str, hop: Hop, passages: list[Passage]) -> Answer:
-    """The sentence naming the thing the question describes, then the one answering about it."""
-    citations = [Citation(c.n, c.passage, c.text, c.start, c.end, hop.score) for c in (hop.first, hop.second)]
+def _quoting(question: str, short: str, citations: list[Citation], passages: list[Passage]) -> Answer:
+    """The direct answer, on a line before the quotes it comes from, each with its [n]."""
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Answer(question, f"{hop.short}\n{text}" if hop.short else text, abstained=False, citations=citations, passages=passages, short_answer=hop.short)
+    return Answer(question, f"{short}\n{text}" if short else text, abstained=False, citations=citations, passages=passages, short_answer=short)
