@@ -37,13 +37,11 @@ MIN_CLAUSE = 2  # words
 
 @dataclass(frozen=True)
 class Hop:
-    """A two-sentence answer: ``first`` names the ``bridge`` the clause describes, ``second`` answers
-    ``question`` rewritten about it; ``score`` is the product of their supports."""
+    """A two-sentence answer: ``first`` names what the clause describes, ``second`` answers the question
+    rewritten about it with ``short``; ``score`` is the product of their supports."""
 
     first: Candidate
     second: Candidate
-    bridge: str
-    question: str
     short: str
     score: float
 
@@ -131,7 +129,7 @@ def answer_in_two_hops(
                     short = short_span(asked, second.text, second.passage.text)
                     if kind and not short or terms(short) & terms(bridge):
                         continue  # the answer about a thing is not the thing
-                    best = Hop(first, second, bridge, asked, short, combined)
+                    best = Hop(first, second, short, combined)
     return best
 
 
