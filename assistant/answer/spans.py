@@ -45,6 +45,10 @@ KINDS = [
     # "What role…", "which type of…": answered by a common noun, not a name.
     ("name", re.compile(PERSON.pattern + "|" + WHERE.pattern + r"|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),
 ]
+# The noun the question asks a name for: "Which startup…", "What is the name of the new model…".
+_HEAD = re.compile(r"\bname of (?:the |a |an |its |their |his |her )?(?:new |latest |first )?([a-z]+)|\b(?:which|what) ([a-z]+)\b", re.I)
+_NOT_HEADS = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could", "happens",
+              "happened", "kind", "type", "sort", "part", "role", "of", "the", "a", "an"}
 _A_YEAR = re.compile(rf"(?:\b(?:in|since|from|by|until|of|early|late|mid)|{MONTH}(?:\s\d{{1,2}},?)?)[\s-](?:1[89]|20)\d\d$")
 # Capitalised only because a sentence starts with it, or a date: not a name.
 _NOT_NAMES = STOPWORDS | {"in", "on", "at", "after", "before", "while", "since", "under", "last", "this", "however", "yet", "still",
@@ -139,9 +143,31 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
     def not_a_place(span: tuple[int, int]) -> bool:
         return place and not _AT_PLACE.search(sentence[max(0, span[0] - 8) : span[0]])
 
-    start, end = min(candidates, key=lambda span: (bool(terms(sentence[span[0] : span[1]]) & asked), not_a_place(span), distance(span), span[0]))
+    head = _head_noun(question)
+    start, end = min(candidates, key=lambda span: (not _beside(head, sentence, span), bool(terms(sentence[span[0] : span[1]]) & asked), not_a_place(span), distance(span), span[0]))
     span = sentence[start:end]
     return _full_name(span, context or sentence) if PERSON.search(question) else span
+
+
+def _head_noun(question: str) -> str | None:
+    """The stem of the noun a name is asked for ("startup" in "Which startup did Microsoft partner with?")."""
+    for match in _HEAD.finditer(question):
+        word = (match.group(1) or match.group(2)).lower()
+        if word not in _NOT_HEADS:
+            return stem(word)
+    return None
+
+
+def _beside(head: str | None, sentence: str, span: tuple[int, int]) -> bool:
+    """The span names the asked-for noun in apposition: "the French startup | Mistral AI", "a model called
+    | Mistral Large", "Mistral Large |, its most capable model". A name beside the noun is that thing; a name
+    elsewhere in the sentence (or an adjective before it: "French") is something else the sentence mentions."""
+    if head is None:
+        return False
+    noun = rf"\b{re.escape(head)}\w*"
+    before = re.search(rf"{noun}(?:,? (?:called|named|dubbed|known as))?,? $", sentence[: span[0]], re.I)
+    after = re.match(rf",? (?:its|their|his|her|the|a|an) (?:[\w-]+ ){{0,3}}{noun}", sentence[span[1] :], re.I)
+    return bool(before or after)
 
 
 def _acronyms(text: str) -> set[str]:

@@ -23,6 +23,12 @@ SPANS = [
     ("About how much does it cost to raise a child?", "In 2022 the couple spent 310,605 dollars raising a child born in 2005.", "310,605 dollars"),
     ("How many cards were found in the attic?", "In 2022, a collector found 1952 cards in an attic in Ohio.", "1952"),
     ("How many cards were sold?", "Since 2019 the auction house has sold 40 cards from 1952.", "40"),
+    # The name beside the noun asked for is that thing: not the adjective before it, nor another company
+    # nearer the question's words, even when it shares a word with the question.
+    ("Which startup did Microsoft partner with?", "In February 2024 it announced a partnership with the French startup Mistral AI.", "Mistral AI"),
+    ("What is the name of the new model Mistral unveiled alongside the partnership?",
+     "In February 2024, Mistral introduced Mistral Large, its most capable model so far, and announced a partnership with Microsoft.", "Mistral Large"),
+    ("Which rover did NASA land?", "NASA landed a rover called Perseverance, which JPL built, in Jezero Crater.", "Perseverance"),
 ]
 
 
