@@ -1,8 +1,9 @@
 """Offline follow-up rewriting: carry the previous question's subject into a follow-up.
 
-Without an LLM, "How much was it valued at?" after "Which startup did Microsoft partner with?"
-becomes "How much was it valued at? (Which startup did Microsoft partner with?)": the retriever
-then sees the subject, and the answerer scores sentences against both. With a model, the
+Without an LLM, "How much was it valued at?" after "Which startup did Microsoft partner with?",
+answered "Mistral AI", becomes "How much was it valued at? (Mistral AI)": the retriever then sees
+the subject, and the answerer scores sentences against both. After an answer that is not a name
+(a date, an amount, a sentence) the earlier question is carried instead. With a model, the
 generative answerer rewrites follow-ups itself and falls back to this.
 """
 
@@ -20,8 +21,25 @@ def is_follow_up(question: str) -> bool:
     return bool(_ANAPHORA.search(question) or _CONTINUATION.match(question)) or len(question.split()) <= _SHORT
 
 
-def carry_subject(question: str, previous_questions: list[str]) -> str:
-    """The question, completed with the most recent earlier question when it looks like a follow-up."""
-    if not previous_questions or not is_follow_up(question):
+def carry_subject(question: str, history: list[tuple[str, str]]) -> str:
+    """The question, completed with the most recent earlier turn when it looks like a follow-up: the name
+    that turn answered with ("Where did he work before founding the company? (Arthur Mensch)"), else its
+    question. The name is what "he" or "it" most often points at, and the earlier question's own words
+    ("chief executive") would pull back the sentence that answered it."""
+    if not history or not is_follow_up(question):
         return question
-    return f"{question} ({previous_questions[-1]})"
+    previous, answer = history[-1]
+    name = short_answer_line(answer)
+    if name[:1].isupper() and not re.search(r"\d", name):  # a name, not a date or an amount
+        return f"{question} ({name})"
+    return f"{question} ({previous})"
+
+
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def short_answer_line(answer: str) -> str:
+    """An answer's short answer: its first line when a quoted sentence follows it ("Arthur Mensch\n…")."""
+    lines = [line for line in answer.strip().splitlines() if line.strip()]
+    first = _MARKER.sub("", lines[0]).strip() if len(lines) > 1 else ""
+    return first if 0 < len(first.split()) <= 8 else ""

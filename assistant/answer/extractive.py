@@ -47,7 +47,7 @@ class ExtractiveAnswerer:
         return answer
 
     def condense(self, question: str, history: History) -> str:
-        return carry_subject(question, [q for q, _ in history])
+        return carry_subject(question, history)
 
 
 def answer_extractively(question: str, passages: list[Passage], embedder: TextEmbeddings, min_relevance: float, weights: Weights) -> Answer:

@@ -152,7 +152,7 @@ class GenerativeAnswerer:
         reply = with_retries(lambda: self.condense_chain.invoke({"history": transcript, "question": question}), self.settings)
         lines = reply.strip().strip('"').splitlines()
         rewrite = lines[0].strip() if lines else ""
-        return rewrite if plausible_rewrite(rewrite, question) else carry_subject(question, [q for q, _ in history])
+        return rewrite if plausible_rewrite(rewrite, question) else carry_subject(question, history)
 
 
 def plausible_rewrite(rewrite: str, question: str) -> bool:

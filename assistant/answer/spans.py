@@ -39,7 +39,8 @@ KINDS = [
     ("percent", re.compile(r"\bwhat (?:percentage|percent|share|proportion)\b", re.I)),
     ("money", re.compile(r"\bhow much (?:money|did \w+(?: \w+)? (?:pay|spend|raise|invest|sell|cost|fetch|earn)|(?:does|do|will|would) \w+(?: \w+)? cost|has \w+(?: \w+)? (?:invested|raised|spent|paid))\b"
                          r"|\b(?:what|which) (?:valuation|price|sum|revenue|fine|salary|budget)\b|\bhow much (?:is|was) \w+(?: \w+)? worth\b"
-                         r"|\b(?:revenue|valuation|price tag)\b", re.I)),
+                         r"|\b(?:revenue|valuation|price tag)\b|\b(?:what|which) (?:is|was|are|were) the (?:\w+ )?(?:fine|penalty|price|salary|prize|payout)s?"
+                         r"(?=\s*\?|\s+(?:for|of|on|in|under|that|which|it|they|he|she|the|a|an|\w+ed)\b)", re.I)),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\b(?:in |on )?(?:what|which) (?:year|date|day|month)\b|\bhow soon\b", re.I)),
     # "What role…", "which type of…": answered by a common noun, not a name.

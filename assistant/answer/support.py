@@ -58,8 +58,9 @@ class TermWeights:
         key = stem(term)
         weight = self._cache.get(key)
         if weight is None:
-            # The forms that share the stem (stem() only strips SUFFIXES, so they are the stem plus one of them).
-            forms = [form for form in (key, *(key + suffix for suffix in SUFFIXES)) if stem(form) == key]
+            # The forms that share the stem (stem() strips SUFFIXES, so they are the stem plus one of them), and
+            # the term itself (a stem that strips two, "times" → "tim", may have no other form that comes back).
+            forms = list(dict.fromkeys(form for form in (term, key, *(key + suffix for suffix in SUFFIXES)) if stem(form) == key))
             weight = self.trust * self._index_rarity(forms) if self.trust else 0.0
             if self.trust < 0.99:  # past that the general estimate moves a weight by under 1%: not worth wordfreq's load
                 weight += (1 - self.trust) * general_rarity(forms)

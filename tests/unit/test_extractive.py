@@ -149,16 +149,27 @@ def test_questions_that_ask_for_several_things(question: str, several: bool) -> 
 # --- condense (offline follow-ups) -------------------------------------------------
 
 
-def test_carry_subject_completes_a_follow_up() -> None:
-    previous = "Which startup did Microsoft partner with?"
-    rewritten = carry_subject("How much was it valued at?", ["Who founded Mistral AI and when?", previous])
-    assert rewritten == "How much was it valued at? (Which startup did Microsoft partner with?)"
+def test_a_follow_up_carries_the_name_the_last_turn_answered_with() -> None:
+    """"he" is the person just named; the earlier question's own words would pull its answer back."""
+    history = [("Who founded Mistral AI?", "Arthur Mensch\nIt was founded by Arthur Mensch. [1]"),
+               ("Who is Mistral AI's chief executive?", "Arthur Mensch\nMensch is the company's chief executive. [1]")]
+    assert carry_subject("Where did he work before founding the company?", history) == "Where did he work before founding the company? (Arthur Mensch)"
+
+
+@pytest.mark.parametrize("answer", [
+    "December 8, 2023\nNegotiators reached a political agreement on December 8, 2023. [1]",  # a date is no subject
+    "The act was agreed after three days of talks. [1]",  # no short answer: a quoted sentence
+    "I cannot answer that from the indexed articles.",
+])
+def test_after_an_answer_that_is_no_name_the_earlier_question_is_carried(answer: str) -> None:
+    previous = "When did EU negotiators reach a political agreement on the AI Act?"
+    assert carry_subject("What is the biggest fine it allows?", [(previous, answer)]) == f"What is the biggest fine it allows? ({previous})"
 
 
 def test_carry_subject_leaves_standalone_question_alone() -> None:
     standalone = "How much money has Microsoft invested in OpenAI since 2019?"
     assert not is_follow_up(standalone)
-    assert carry_subject(standalone, ["Which startup did Microsoft partner with?"]) == standalone
+    assert carry_subject(standalone, [("Which startup did Microsoft partner with?", "Mistral AI\nMicrosoft partnered with Mistral AI. [1]")]) == standalone
 
 
 def test_carry_subject_without_history_is_identity() -> None:

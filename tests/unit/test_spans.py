@@ -23,6 +23,8 @@ SPANS = [
     ("About how much does it cost to raise a child?", "In 2022 the couple spent 310,605 dollars raising a child born in 2005.", "310,605 dollars"),
     ("How many cards were found in the attic?", "In 2022, a collector found 1952 cards in an attic in Ohio.", "1952"),
     ("How many cards were sold?", "Since 2019 the auction house has sold 40 cards from 1952.", "40"),
+    # "What is the biggest fine…" asks for money (not "the fine print").
+    ("What is the biggest fine it allows?", "The act was agreed in 2023; companies can be fined up to €35 million or 7% of turnover.", "€35 million"),
     # The name beside the noun asked for is that thing: not the adjective before it, nor another company
     # nearer the question's words, even when it shares a word with the question.
     ("Which startup did Microsoft partner with?", "In February 2024 it announced a partnership with the French startup Mistral AI.", "Mistral AI"),
@@ -50,6 +52,7 @@ def test_spans_that_only_repeat_the_question_or_credit_the_publisher_are_not_ans
 
 def test_no_kind_no_short_answer() -> None:
     assert answer_kind("Why did cities cancel their fireworks?") is None
+    assert answer_kind("What is the fine print?") is None
     assert short_span("Why did cities cancel their fireworks?", "Drought made fireworks dangerous in Utah.") == ""
 
 
@@ -77,3 +80,11 @@ def test_asked_who_a_surname_comes_with_the_first_name_the_passage_gives() -> No
 def test_a_year_left_when_its_month_is_dropped_is_no_name() -> None:
     sentence = "The partnership was tested in November 2023, when the board removed its chief executive."
     assert short_span("Which company was tested?", sentence) == ""
+
+
+def test_a_word_and_its_inflections_are_one_term() -> None:
+    """"fine" asked, "fined" written; "price" and "prices"; but a plural's stem keeps four letters."""
+    from assistant.tokens import terms
+
+    assert terms("fine price time based") == terms("fined prices times base")
+    assert terms("news") != terms("new")
