@@ -49,7 +49,9 @@ class Hop:
 def splits(question: str) -> list[tuple[str, Callable[[str], str]]]:
     """Each way to cut the question's relative clause: (the clause as a question, the question about a
     bridge); none when it has no clause or nothing would be left to ask."""
-    found = RELATIVE.search(question)
+    # The last clause: in "…the engineers who formed the startup whose models…" it is the innermost,
+    # and the question rewritten about its bridge still reads ("…the engineers who formed Mistral AI?").
+    found = next(reversed(list(RELATIVE.finditer(question))), None)
     if not found or found.group(1).split()[-1].lower() in STOPWORDS:
         return []
     head, pronoun = found.group(1), found.group(2)

@@ -29,6 +29,14 @@ def test_the_clause_is_asked_alone_and_the_question_about_what_it_names() -> Non
     assert to_end["Which company that Microsoft backs?"]("OpenAI") == "Who was removed as chief executive of OpenAI?"
 
 
+
+def test_of_nested_clauses_the_innermost_is_cut_first() -> None:
+    """"…the engineers who formed [the startup whose models…]": the startup is found first; the question
+    about it ("…the engineers who formed Mistral AI?") is one a sentence can answer."""
+    cuts = dict(splits("Which companies had employed the engineers who formed the startup whose models are coming to Microsoft's cloud?"))
+    assert cuts["Which startup whose models are coming to Microsoft's cloud?"]("Mistral AI") == "Which companies had employed the engineers who formed Mistral AI?"
+
+
 @pytest.mark.parametrize("question", [
     "What is the name of the storm that hit Florida this week?",  # the thing is the answer: nothing to ask about it
     "US first lady Jill Biden met with the first lady of which country this week?",  # no relative clause
