@@ -33,6 +33,9 @@ DENSE_WEIGHT = 0.5
 # The noun phrase after "how many", up to a function word: its last word is what is counted
 # ("how many positive monkeypox cases are…" counts cases, not "positive").
 HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ )*?[\w-]+)(?= (?:" + "|".join(sorted(STOPWORDS)) + r"|can|may|might|must|should|remain|still)\b|[^\w\s-]|$)", re.I)
+# "What did Sam Altman say about…?" is answered by what that speaker said: "Altman said", "said Altman".
+SAYING_ASKED = re.compile(r"\bwhat did ([\w’'. -]+?) (?:say|tell|write|claim|argue)\b", re.I)
+SAID = r"(?:said|says|told|tells|spoke|speaks|wrote|writes|stated|states|argued|argues|claimed|claims|added|warned|noted)"
 NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)")  # two or more capitalised words, not sentence-initial
 
 
@@ -110,6 +113,9 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     counted = many.group(1).split()[-1].lower() if many else None
     if counted and counted not in STOPWORDS and stem(counted) not in {stem(t) for t in tokenize(sentence)}:
         return False
+    saying = SAYING_ASKED.search(question)
+    if saying and not _said_by(saying.group(1).split()[-1], sentence):
+        return False
     # Each word of a name the question uses, anywhere in the passage: "former President Donald Trump"
     # is "Donald Trump" and "the former President" in most articles.
     names = NAME.findall(question)
@@ -117,6 +123,13 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
         return True
     context = set(re.findall(r"\w+", f"{passage.title} {passage.text}".lower()))  # per sentence: only when a name is asked
     return all(set(re.findall(r"\w+", name.lower())) <= context for name in names)
+
+
+def _said_by(speaker: str, sentence: str) -> bool:
+    """``sentence`` reports what ``speaker`` (a surname, "president") said: "Altman said", "said Altman",
+    "according to Altman" — not "Nadella said that Altman would join"."""
+    who = re.escape(speaker)
+    return bool(re.search(rf"\b{who}\W+(?:\w+\W+){{0,3}}?{SAID}\b|\b{SAID}\W+(?!that\b)(?:\w+\W+){{0,4}}?{who}\b|according to (?:\w+\W+){{0,3}}?{who}\b", sentence, re.I))
 
 
 def support_scores(

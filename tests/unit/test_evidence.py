@@ -68,6 +68,17 @@ def test_support_is_zero_when_a_type_check_fails() -> None:
     assert scores == [0.0]
 
 
+@pytest.mark.parametrize(("sentence", "answers"), [
+    ("Altman said on Monday that the deal was good for Europe.", True),
+    ("“It is a good deal,” said OpenAI chief executive Sam Altman.", True),
+    ("Microsoft chief executive Satya Nadella then said that Altman would join Microsoft.", False),  # Nadella said it
+    ("The board removed chief executive Sam Altman in November.", False),  # nobody said anything
+])
+def test_what_a_person_said_is_answered_by_that_person_saying_it(sentence: str, answers: bool) -> None:
+    p = passage(f"Sam Altman runs OpenAI. {sentence}")
+    assert type_checks("What did Sam Altman say about Microsoft's deal with Mistral?", sentence, p) is answers
+
+
 def test_a_sentence_that_only_restates_the_question_does_not_support_it() -> None:
     embedder = DeterministicFakeEmbedding(size=32)
     question = "Nearly three years since the pandemic began, the most infectious variant yet has arrived. What is it called?"
