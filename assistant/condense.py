@@ -1,15 +1,18 @@
 """Offline follow-up rewriting: carry the previous question's subject into a follow-up.
 
 Without an LLM, "How much was it valued at?" after "Which startup did Microsoft partner with?",
-answered "Mistral AI", becomes "How much was it valued at? (Mistral AI)": the retriever then sees
-the subject, and the answerer scores sentences against both. After an answer that is not a name
-(a date, an amount, a sentence) the earlier question is carried instead. With a model, the
+answered "Mistral AI", becomes "How much was it valued at? (Microsoft; Mistral AI)": the retriever
+then sees the subject, and the answerer scores sentences against both. Names, not the earlier
+question's words: those ("chief executive", "political agreement") pull back the sentence that
+answered it. An earlier question that names nothing is carried whole. With a model, the
 generative answerer rewrites follow-ups itself and falls back to this.
 """
 
 from __future__ import annotations
 
 import re
+
+from .answer.spans import spans_of_kind
 
 # Words that only make sense with an antecedent: their presence marks a follow-up.
 _ANAPHORA = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|the company|the deal|the firm|there|then)\b", re.I)
@@ -22,17 +25,17 @@ def is_follow_up(question: str) -> bool:
 
 
 def carry_subject(question: str, history: list[tuple[str, str]]) -> str:
-    """The question, completed with the most recent earlier turn when it looks like a follow-up: the name
-    that turn answered with ("Where did he work before founding the company? (Arthur Mensch)"), else its
-    question. The name is what "he" or "it" most often points at, and the earlier question's own words
-    ("chief executive") would pull back the sentence that answered it."""
+    """The question, completed with the most recent earlier turn when it looks like a follow-up: the
+    names that turn asked about and the name it was answered with ("Where did he work before founding
+    the company? (Mistral AI; Arthur Mensch)"); the earlier question itself when it names nothing."""
     if not history or not is_follow_up(question):
         return question
     previous, answer = history[-1]
-    name = short_answer_line(answer)
-    if name[:1].isupper() and not re.search(r"\d", name):  # a name, not a date or an amount
-        return f"{question} ({name})"
-    return f"{question} ({previous})"
+    names = [previous[start:end] for start, end in spans_of_kind("name", previous, previous)]
+    answered = short_answer_line(answer)
+    if answered[:1].isupper() and not re.search(r"\d", answered):  # a name, not a date or an amount
+        names.append(answered)
+    return f"{question} ({'; '.join(dict.fromkeys(names)) or previous})"
 
 
 _MARKER = re.compile(r"\s*\[\d+\]")

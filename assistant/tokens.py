@@ -15,10 +15,10 @@ STOPWORDS = frozenset(
     when where which who whom why will with would you your do does did how about after also can
     could more most other over some such up out all any no not only said says""".split()
 )
-SUFFIXES = ("ing", "ed", "es", "s", "e")
+SUFFIXES = ("ship", "ment", "ing", "ed", "s", "e")  # "-es" is "-s" then the final e: "taxes", "prices", "agrees"
 # The stem left must be this long: a plural's four letters ("news" is not "new"), a verb's or a final
 # e's three ("fined" and "fine", "based" and "base" meet at "fin", "bas").
-_MIN_STEM = {"es": 4, "s": 4}
+_MIN_STEM = {"s": 4, "ship": 4, "ment": 4}
 
 
 def tokenize(text: str) -> list[str]:
@@ -27,12 +27,14 @@ def tokenize(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """``word`` without one of SUFFIXES (so that "invested" and "invest" match); short words are kept."""
+    """``word`` without one of SUFFIXES (so that "invested", "investment" and "invest" match); short words are kept."""
     for suffix in SUFFIXES:
         if len(word) - len(suffix) >= _MIN_STEM.get(suffix, 3) and word.endswith(suffix):
             word = word[: -len(suffix)]
+            if suffix not in ("e", "ed") and word.endswith("e") and len(word) > 3:
+                word = word[:-1]  # "times" → "time" → "tim", as "time"; "agreement" → "agre", as "agree"
             break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word  # "times" → "time" → "tim", as "time"
+    return word
 
 
 def terms(text: str) -> set[str]:

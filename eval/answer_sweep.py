@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import io
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "eval"))  # assistant_eval, from a checkout not installed
 
 ONE_ARTICLE = "seeds/000_14502852d82c6bda.txt"
+
+
+def _carries_the_question(question: str, history: list[tuple[str, str]]) -> str:
+    """Offline follow-ups as before 2026-11-30: the earlier question, never the name it was answered with."""
+    from assistant.condense import carry_subject
+
+    return carry_subject(question, [(asked, "") for asked, _ in history])
+
+
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("defaults", {}),
     ("term weights: index IDF only", {"assistant.answer.support.TRUSTED_CHUNKS": 1e-9}),
@@ -42,6 +52,8 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("no higher-ranked sentence stating the same short answer preferred", {"assistant.answer.extractive.CORROBORATED": 2.0}),
     ("higher-ranked sentence stating the same short answer at half the best support", {"assistant.answer.extractive.CORROBORATED": 0.5}),
     ("no two-hop answers", {"assistant.answer.bridge.FIRST_HOPS": 0}),
+    ("follow-ups carry the earlier question, not the name it was answered with", {"assistant.answer.extractive.carry_subject": _carries_the_question}),
+    ("\"what did X say\": any sentence, not only one where X says it", {"assistant.answer.support.SAYING_ASKED": re.compile(r"(?!)")}),
 ]
 KEYS = ("gold_contained", "citation_precision", "f1", "exact_match", "abstention_precision", "abstention_recall")
 
@@ -78,6 +90,11 @@ def run(args: list[str], scratch: Path, name: str) -> dict[str, Any]:
     return totals
 
 
+def _described(value: Any) -> str:
+    """A patched function or pattern, named in the JSON report."""
+    return getattr(value, "__name__", None) or getattr(value, "pattern", None) or repr(value)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="RealTime QA directory (../shared/data/realtimeqa); without it, seeds only")
@@ -99,7 +116,7 @@ def main() -> int:
             rows.append({"config": label, "overrides": overrides, "results": results, "one_vs_four_differ": differ})
             print(label, {shape: {k: round(v, 3) for k, v in r.items() if isinstance(v, float)} for shape, r in results.items()}, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps({"command": "python eval/answer_sweep.py " + " ".join(sys.argv[1:]), "rows": rows}, indent=2) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps({"command": "python eval/answer_sweep.py " + " ".join(sys.argv[1:]), "rows": rows}, indent=2, default=_described) + "\n")
     lines = ["# Offline answerer: constants varied one at a time", "", f"Command: `python eval/answer_sweep.py {' '.join(sys.argv[1:])}`", "",
              "Gold contained / citation precision / F1 / EM per shape; abstention P/R on the seed sets (RealTime QA has no question to decline);",
              "\"differ\": questions the one-article run answers differently from the four-article run (same questions).", ""]

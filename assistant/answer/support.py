@@ -63,7 +63,7 @@ class TermWeights:
         if weight is None:
             # The forms that share the stem (stem() strips SUFFIXES, so they are the stem plus one of them), and
             # the term itself (a stem that strips two, "times" → "tim", may have no other form that comes back).
-            forms = list(dict.fromkeys(form for form in (term, key, *(key + suffix for suffix in SUFFIXES)) if stem(form) == key))
+            forms = list(dict.fromkeys(form for form in (term, key, *(key + suffix for suffix in (*SUFFIXES, "es"))) if stem(form) == key))
             weight = self.trust * self._index_rarity(forms) if self.trust else 0.0
             if self.trust < 0.99:  # past that the general estimate moves a weight by under 1%: not worth wordfreq's load
                 weight += (1 - self.trust) * general_rarity(forms)

@@ -149,11 +149,12 @@ def test_questions_that_ask_for_several_things(question: str, several: bool) -> 
 # --- condense (offline follow-ups) -------------------------------------------------
 
 
-def test_a_follow_up_carries_the_name_the_last_turn_answered_with() -> None:
-    """"he" is the person just named; the earlier question's own words would pull its answer back."""
+def test_a_follow_up_carries_the_names_of_the_last_turn() -> None:
+    """"he" is the person just named; the earlier question's own words ("chief executive") would pull
+    back the sentence that answered it."""
     history = [("Who founded Mistral AI?", "Arthur Mensch\nIt was founded by Arthur Mensch. [1]"),
                ("Who is Mistral AI's chief executive?", "Arthur Mensch\nMensch is the company's chief executive. [1]")]
-    assert carry_subject("Where did he work before founding the company?", history) == "Where did he work before founding the company? (Arthur Mensch)"
+    assert carry_subject("Where did he work before founding the company?", history) == "Where did he work before founding the company? (Mistral AI; Arthur Mensch)"
 
 
 @pytest.mark.parametrize("answer", [
@@ -161,9 +162,14 @@ def test_a_follow_up_carries_the_name_the_last_turn_answered_with() -> None:
     "The act was agreed after three days of talks. [1]",  # no short answer: a quoted sentence
     "I cannot answer that from the indexed articles.",
 ])
-def test_after_an_answer_that_is_no_name_the_earlier_question_is_carried(answer: str) -> None:
+def test_after_an_answer_that_is_no_name_the_names_asked_about_are_carried(answer: str) -> None:
     previous = "When did EU negotiators reach a political agreement on the AI Act?"
-    assert carry_subject("What is the biggest fine it allows?", [(previous, answer)]) == f"What is the biggest fine it allows? ({previous})"
+    assert carry_subject("What is the biggest fine it allows?", [(previous, answer)]) == "What is the biggest fine it allows? (EU; AI Act)"
+
+
+def test_an_earlier_question_that_names_nothing_is_carried_whole() -> None:
+    previous = "which startup did the software giant partner with?"
+    assert carry_subject("How much was it valued at?", [(previous, "I cannot answer that.")]) == f"How much was it valued at? ({previous})"
 
 
 def test_carry_subject_leaves_standalone_question_alone() -> None:

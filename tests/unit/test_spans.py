@@ -86,5 +86,6 @@ def test_a_word_and_its_inflections_are_one_term() -> None:
     """"fine" asked, "fined" written; "price" and "prices"; but a plural's stem keeps four letters."""
     from assistant.tokens import terms
 
-    assert terms("fine price time based") == terms("fined prices times base")
+    assert terms("fine price time based agree tax") == terms("fined prices times base agreement taxes")
+    assert terms("partner invest") == terms("partnership investment")
     assert terms("news") != terms("new")
