@@ -29,10 +29,10 @@ ONE_ARTICLE = "seeds/000_14502852d82c6bda.txt"
 
 
 def _carries_the_question(question: str, history: list[tuple[str, str]]) -> str:
-    """Offline follow-ups as before 2026-11-30: the earlier question, never the name it was answered with."""
-    from assistant.condense import carry_subject
+    """Offline follow-ups as before 2026-11-30: the earlier question whole, not the names of that turn."""
+    from assistant.condense import is_follow_up
 
-    return carry_subject(question, [(asked, "") for asked, _ in history])
+    return f"{question} ({history[-1][0]})" if history and is_follow_up(question) else question
 
 
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
@@ -52,7 +52,7 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("no higher-ranked sentence stating the same short answer preferred", {"assistant.answer.extractive.CORROBORATED": 2.0}),
     ("higher-ranked sentence stating the same short answer at half the best support", {"assistant.answer.extractive.CORROBORATED": 0.5}),
     ("no two-hop answers", {"assistant.answer.bridge.FIRST_HOPS": 0}),
-    ("follow-ups carry the earlier question, not the name it was answered with", {"assistant.answer.extractive.carry_subject": _carries_the_question}),
+    ("follow-ups carry the earlier question whole, not the names of that turn", {"assistant.answer.extractive.carry_subject": _carries_the_question}),
     ("\"what did X say\": any sentence, not only one where X says it", {"assistant.answer.support.SAYING_ASKED": re.compile(r"(?!)")}),
 ]
 KEYS = ("gold_contained", "citation_precision", "f1", "exact_match", "abstention_precision", "abstention_recall")

@@ -58,6 +58,7 @@ class GenerativeAnswerer:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
+        retrieved = passages  # the extractive answer standing in for the model's reads all of them, as offline
         # The prompt is most of a local model's time: show it the passages that can answer.
         if self.settings.prompt_support_ratio:
             passages = supporting_passages(passages, scored, self.settings.prompt_support_ratio)
@@ -75,14 +76,14 @@ class GenerativeAnswerer:
             # questions too (RealTime QA dev, Qwen2.5-1.5B: 14 such declines quoted instead, 8 of them
             # right; seed: none of the 10 unanswerable questions answered: eval/reports/llm.md).
             if self.settings.quote_when_model_declines:
-                fallback = self._extractive(question, standalone, passages, weights, gate, started, DECLINED)
+                fallback = self._extractive(question, standalone, retrieved, weights, gate, started, DECLINED)
                 if not fallback.abstained:
                     return fallback
             gate.release()
             timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm", timings_ms=timings)
         if not has_answer_words(raw, standalone):  # twice without words: the extractive answer, flagged
-            return self._extractive(question, standalone, passages, weights, gate, started, NO_WORDS)
+            return self._extractive(question, standalone, retrieved, weights, gate, started, NO_WORDS)
         timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
         answer = self._cited(question, standalone, raw, passages, weights, timings)
         if len(answer.sentences) == 1 and answer.citations:

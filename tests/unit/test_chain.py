@@ -126,6 +126,15 @@ def test_a_decline_the_passages_answer_is_replaced_by_the_quote(embedder) -> Non
     assert answer.to_json()["fallback"] == DECLINED
 
 
+def test_the_quote_replacing_a_decline_reads_every_retrieved_passage(embedder) -> None:  # type: ignore[no-untyped-def]
+    """The prompt shows the model only the best-supported passages; the extractive answer in its place
+    reads all k, as offline (a two-hop answer's second sentence may be in one the model was not shown)."""
+    chain, model = chain_with(embedder, CANNOT_ANSWER, prompt_support_ratio=1.0)
+    answer, _ = ask(chain)
+    assert "Mistral AI was founded" not in "\n".join(str(m.content) for m in model.sent[0]), "the model saw one passage"
+    assert answer.engine == "extractive-fallback" and answer.passages == PASSAGES
+
+
 def test_with_the_setting_off_the_models_decline_stands(embedder) -> None:  # type: ignore[no-untyped-def]
     chain, _ = chain_with(embedder, CANNOT_ANSWER, quote_when_model_declines=False)
     answer, shown = ask(chain)
