@@ -39,10 +39,13 @@ def carry_subject(question: str, history: list[tuple[str, str]]) -> str:
 
 
 _MARKER = re.compile(r"\s*\[\d+\]")
+ONE_LINE_WORDS = 4  # a one-line answer this short is the short answer itself, not a quoted sentence
 
 
 def short_answer_line(answer: str) -> str:
-    """An answer's short answer: its first line when a quoted sentence follows it ("Arthur Mensch\n…")."""
-    lines = [line for line in answer.strip().splitlines() if line.strip()]
-    first = _MARKER.sub("", lines[0]).strip() if len(lines) > 1 else ""
-    return first if 0 < len(first.split()) <= 8 else ""
+    """An answer's short answer: its first line when a quoted sentence follows it ("Arthur Mensch\n…"), or
+    the whole answer when it is a few words ("Microsoft.")."""
+    lines = [_MARKER.sub("", line).strip() for line in answer.strip().splitlines() if line.strip()]
+    if len(lines) == 1 and len(lines[0].split()) <= ONE_LINE_WORDS:
+        return lines[0].rstrip(".")
+    return lines[0] if len(lines) > 1 and 0 < len(lines[0].split()) <= 8 else ""

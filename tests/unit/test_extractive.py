@@ -167,9 +167,13 @@ def test_after_an_answer_that_is_no_name_the_names_asked_about_are_carried(answe
     assert carry_subject("What is the biggest fine it allows?", [(previous, answer)]) == "What is the biggest fine it allows? (EU; AI Act)"
 
 
+def test_a_one_line_answer_of_a_few_words_is_the_name_answered_with() -> None:
+    assert carry_subject("How much did it invest?", [("Which company has invested most in OpenAI?", "Microsoft.")]) == "How much did it invest? (OpenAI; Microsoft)"
+
+
 def test_an_earlier_question_that_names_nothing_is_carried_whole() -> None:
     previous = "which startup did the software giant partner with?"
-    assert carry_subject("How much was it valued at?", [(previous, "I cannot answer that.")]) == f"How much was it valued at? ({previous})"
+    assert carry_subject("How much was it valued at?", [(previous, CANNOT_ANSWER)]) == f"How much was it valued at? ({previous})"
 
 
 def test_carry_subject_leaves_standalone_question_alone() -> None:
