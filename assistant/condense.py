@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from .answer.reply import short_answer
 from .answer.spans import spans_of_kind
 
 # Words that only make sense with an antecedent: their presence marks a follow-up.
@@ -32,20 +33,21 @@ def carry_subject(question: str, history: list[tuple[str, str]]) -> str:
         return question
     previous, answer = history[-1]
     names = [previous[start:end] for start, end in spans_of_kind("name", previous, previous)]
-    answered = short_answer_line(answer)
-    if answered[:1].isupper() and not re.search(r"\d", answered):  # a name, not a date or an amount
+    answered = answered_name(answer, previous)
+    if answered:
         names.append(answered)
     return f"{question} ({'; '.join(dict.fromkeys(names)) or previous})"
 
 
-_MARKER = re.compile(r"\s*\[\d+\]")
+SHORT_ANSWER_WORDS = 8  # an answer's first line this short, with a quote after it, is its short answer
 ONE_LINE_WORDS = 4  # a one-line answer this short is the short answer itself, not a quoted sentence
 
 
-def short_answer_line(answer: str) -> str:
-    """An answer's short answer: its first line when a quoted sentence follows it ("Arthur Mensch\n…"), or
-    the whole answer when it is a few words ("Microsoft.")."""
-    lines = [_MARKER.sub("", line).strip() for line in answer.strip().splitlines() if line.strip()]
-    if len(lines) == 1 and len(lines[0].split()) <= ONE_LINE_WORDS:
-        return lines[0].rstrip(".")
-    return lines[0] if len(lines) > 1 and 0 < len(lines[0].split()) <= 8 else ""
+def answered_name(answer: str, question: str) -> str:
+    """The name an answer gives: its short answer ("Arthur Mensch\n…", or "Microsoft." alone) when that
+    is a name, not a date or an amount; "" for a quoted sentence or a decline."""
+    found = short_answer(answer, question)
+    one_line = len([line for line in answer.splitlines() if line.strip()]) == 1
+    if len(found.split()) > (ONE_LINE_WORDS if one_line else SHORT_ANSWER_WORDS):
+        return ""
+    return found if found[:1].isupper() and not re.search(r"\d", found) else ""
