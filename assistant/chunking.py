@@ -21,6 +21,10 @@ _ABBREVIATIONS = {
     "inc", "corp", "co", "ltd", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
     "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "a.m", "p.m", "fig", "est",
 }
+# Abbreviations that also end sentences ("…investors including Salesforce Inc. and Nvidia Corp. The
+# financing valued…"): a boundary after them when a word that opens sentences, not names, follows.
+_ALSO_ENDS = {"inc", "corp", "co", "ltd", "jr", "sr", "u.s", "u.k"}
+_OPENS_SENTENCE = re.compile(r"\s+[\"“‘(]?(?:The|A|An|It|Its|He|She|They|We|I|This|That|These|Those|There|In|On|At|But|And|Yet|So|As|After|Before|While|Since|If|When)\b")
 # A boundary candidate: terminal punctuation (+ closing quotes/brackets) then whitespace.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)\.$")
@@ -41,7 +45,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         for match in _BOUNDARY.finditer(line.group()):
             end = line_start + match.end()
             word = _WORD_BEFORE.search(text[cursor:line_start + match.start() + 1])
-            if word and word.group(1).lower() in _ABBREVIATIONS:
+            if word and word.group(1).lower() in _ABBREVIATIONS and not (word.group(1).lower() in _ALSO_ENDS and _OPENS_SENTENCE.match(line.group(), match.end())):
                 continue
             if len(word.group(1)) == 1 if word else False:  # an initial such as "J. Smith"
                 continue

@@ -15,10 +15,11 @@ STOPWORDS = frozenset(
     when where which who whom why will with would you your do does did how about after also can
     could more most other over some such up out all any no not only said says""".split()
 )
-SUFFIXES = ("ship", "ment", "ing", "ed", "s", "e")  # "-es" is "-s" then the final e: "taxes", "prices", "agrees"
+SUFFIXES = ("ship", "ment", "ation", "ing", "ed", "s", "e")  # "-es" is "-s" then the final e: "taxes", "prices", "agrees"
 # The stem left must be this long: a plural's four letters ("news" is not "new"), a verb's or a final
 # e's three ("fined" and "fine", "based" and "base" meet at "fin", "bas").
-_MIN_STEM = {"s": 4, "ship": 4, "ment": 4}
+# "-ation" leaves four: "valuation" and "valued" meet at "valu", "nation" and "relation" stay whole.
+_MIN_STEM = {"s": 4, "ship": 4, "ment": 4, "ation": 4}
 
 
 def tokenize(text: str) -> list[str]:

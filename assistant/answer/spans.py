@@ -31,6 +31,8 @@ SPAN_PATTERNS = {
     # Runs of capitalised words, joined by "of", "and", "&", "de", "for" ("Bank of America", "Sweden and Finland").
     "name": re.compile(r"\b[A-Z][\w’'.&-]*(?:\s(?:(?:of|and|&|de|for|the)\s)?[A-Z0-9][\w’'.&-]*)*"),
 }
+# A count given in words is shown in digits: "six" months → "6".
+NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 WHERE = re.compile(r"(?:^|[.?!]\s+)where\b", re.I)  # a question (or its last sentence) asking for a place
 PERSON = re.compile(r"\bwho(?:m|se)?\b", re.I)  # asks for a person (whose full name is the answer)
 _AT_PLACE = re.compile(r"\b(?:in|at|from|near|to|outside|across|off)\s$")  # "at Kennedy Space Center in | Florida"
@@ -38,8 +40,8 @@ _AT_PLACE = re.compile(r"\b(?:in|at|from|near|to|outside|across|off)\s$")  # "at
 KINDS = [
     ("percent", re.compile(r"\bwhat (?:percentage|percent|share|proportion)\b", re.I)),
     ("money", re.compile(r"\bhow much (?:money|did \w+(?: \w+)? (?:pay|spend|raise|invest|sell|cost|fetch|earn)|(?:does|do|will|would) \w+(?: \w+)? cost|has \w+(?: \w+)? (?:invested|raised|spent|paid))\b"
-                         r"|\b(?:what|which) (?:valuation|price|sum|revenue|fine|salary|budget)\b|\bhow much (?:is|was) \w+(?: \w+)? worth\b"
-                         r"|\b(?:revenue|valuation|price tag)\b|\b(?:what|which) (?:is|was|are|were) the (?:\w+ )?(?:fine|penalty|price|salary|prize|payout)s?"
+                         r"|\b(?:what|which) (?:valuation|price|sum|revenue|fine|salary|budget)\b|\bhow much (?:is|was) \w+(?: \w+)? (?:worth|valued)\b"
+                         r"|\b(?:revenue|valuation|price tag)\b|\b(?:what|which) (?:is|was|are|were) the (?:\w+ )?(?:fine|penalty|price|salary|prize|payout|value)s?"
                          r"(?=\s*\?|\s+(?:for|of|on|in|under|that|which|it|they|he|she|the|a|an|\w+ed)\b)", re.I)),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\b(?:in |on )?(?:what|which) (?:year|date|day|month)\b|\bhow soon\b", re.I)),
@@ -147,6 +149,8 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
     head = _head_noun(question)
     start, end = min(candidates, key=lambda span: (not _beside(head, sentence, span), bool(terms(sentence[span[0] : span[1]]) & asked), not_a_place(span), distance(span), span[0]))
     span = sentence[start:end]
+    if kind == "number":
+        return NUMBER_WORDS.get(span.lower(), span)
     return _full_name(span, context or sentence) if PERSON.search(question) else span
 
 
@@ -159,6 +163,10 @@ def _head_noun(question: str) -> str | None:
     return None
 
 
+# Nouns for an organisation: asked "which startup", the name beside "the French company" is it.
+_ORGANISATIONS = ("company", "companies", "firm", "startup", "start-up", "business", "corporation", "outfit", "lab", "group")
+
+
 def _beside(head: str | None, sentence: str, span: tuple[int, int]) -> bool:
     """The span names the asked-for noun in apposition: "the French startup | Mistral AI", "a model called
     | Mistral Large", "Mistral Large |, its most capable model". A name beside the noun is that thing; a name
@@ -166,6 +174,8 @@ def _beside(head: str | None, sentence: str, span: tuple[int, int]) -> bool:
     if head is None:
         return False
     noun = rf"\b{re.escape(head)}\w*"
+    if head in {stem(word) for word in _ORGANISATIONS}:
+        noun = rf"\b(?:{'|'.join(_ORGANISATIONS)})\b"
     before = re.search(rf"{noun}(?:,? (?:called|named|dubbed|known as))?,? $", sentence[: span[0]], re.I)
     after = re.match(rf",? (?:its|their|his|her|the|a|an) (?:[\w-]+ ){{0,3}}{noun}", sentence[span[1] :], re.I)
     return bool(before or after)

@@ -27,7 +27,7 @@ from ..embeddings import TextEmbeddings
 from ..timeframe import RELATIVE_WORDS
 from ..tokens import STOPWORDS, SUFFIXES, stem, terms, tokenize
 from ..types import Passage
-from .spans import answer_kind, has_span, short_span
+from .spans import NUMBER_WORDS, answer_kind, has_span, short_span
 
 DENSE_WEIGHT = 0.5
 # The noun phrase after "how many", up to a function word: its last word is what is counted
@@ -210,7 +210,6 @@ def focus_terms(question: str, passages: list[Passage]) -> set[str]:
 
 
 SUPPORT_BAR = 0.5  # an answer sentence scoring below this against what it cites is marked unsupported
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
 def claim_similarity(embedder: TextEmbeddings, weights: Callable[[str], float]) -> Callable[[str, list[str]], list[float]]:
@@ -239,7 +238,7 @@ def mentions(phrase: str, texts: list[str]) -> float:
     is a short answer there?"""
 
     def key(word: str) -> str:
-        word = _NUMBER_WORDS.get(word, word)
+        word = NUMBER_WORDS.get(word, word)
         return word if word.isdigit() else word[:5]
 
     wanted = {key(w) for w in tokenize(phrase)} or {key(w) for w in re.findall(r"\w+", phrase.lower())}

@@ -111,7 +111,7 @@ def load_seed_questions(path: Path, articles_dir: Path, covered_only: bool = Fal
             if None in support or row.get("follows") in left_out:
                 left_out.add(row["id"])
                 continue
-            answers = [row["answer"]] if row["answer"] else []
+            answers = [a for a in (row["answer"] if isinstance(row["answer"], list) else [row["answer"]]) if a]  # a list: aliases
             questions.append(EvalQuestion(
                 row["id"], row["question"], row["type"], answers, [g for g in support if g], row.get("follows"), also=[g for g in also if g],
             ))

@@ -47,6 +47,12 @@ def test_abbreviations_and_initials_do_not_split(text: str) -> None:
     assert sentences(text) == [text]
 
 
+def test_a_company_suffix_ends_a_sentence_when_a_sentence_opener_follows() -> None:
+    text = "It raised money from investors including Salesforce Inc. and Nvidia Corp. The financing valued the firm at $2 billion."
+    assert sentences(text) == ["It raised money from investors including Salesforce Inc. and Nvidia Corp.", "The financing valued the firm at $2 billion."]
+    assert sentences("He moved to the U.S. In 2019 he founded it.") == ["He moved to the U.S.", "In 2019 he founded it."]
+
+
 def test_quotes_and_brackets_close_the_sentence() -> None:
     text = 'He said "it is done." Then he left. (Reuters.) The end.'
     assert sentences(text) == ['He said "it is done."', "Then he left.", "(Reuters.)", "The end."]

@@ -22,6 +22,7 @@ SPANS = [
     ("How much did the card sell for?", "The card from 1952 was sold for $12.6 million on Sunday.", "$12.6 million"),
     ("About how much does it cost to raise a child?", "In 2022 the couple spent 310,605 dollars raising a child born in 2005.", "310,605 dollars"),
     ("How many cards were found in the attic?", "In 2022, a collector found 1952 cards in an attic in Ohio.", "1952"),
+    ("How many months was her detention extended?", "The court ruled the WNBA star's detention be extended six months pending its outcome.", "6"),
     ("How many cards were sold?", "Since 2019 the auction house has sold 40 cards from 1952.", "40"),
     # "What is the biggest fine…" asks for money (not "the fine print").
     ("What is the biggest fine it allows?", "The act was agreed in 2023; companies can be fined up to €35 million or 7% of turnover.", "€35 million"),
@@ -30,6 +31,9 @@ SPANS = [
     ("Which startup did Microsoft partner with?", "In February 2024 it announced a partnership with the French startup Mistral AI.", "Mistral AI"),
     ("What is the name of the new model Mistral unveiled alongside the partnership?",
      "In February 2024, Mistral introduced Mistral Large, its most capable model so far, and announced a partnership with Microsoft.", "Mistral Large"),
+    # Asked for a startup, the name beside "company" is one: not Azure, nearer the question's "Microsoft".
+    ("Which startup did Microsoft partner with?",
+     "On Monday, the French company Mistral AI announced a partnership with Microsoft that makes the startup's models available on Microsoft's Azure cloud.", "Mistral AI"),
     ("Which rover did NASA land?", "NASA landed a rover called Perseverance, which JPL built, in Jezero Crater.", "Perseverance"),
 ]
 
@@ -58,6 +62,9 @@ def test_no_kind_no_short_answer() -> None:
 
 def test_a_quantity_or_date_question_needs_a_span_of_its_kind() -> None:
     assert answer_kind("What was Mistral AI's revenue in 2023?") == "money"
+    # A model's rewrite of "How much was it valued at?" asks for money too.
+    assert answer_kind("What was the value of Mistral AI in its December funding round?") == "money"
+    assert answer_kind("How much was Mistral AI valued at?") == "money"
     assert not has_span("What was Mistral AI's revenue in 2023?", "In July 2023 it was a launch partner for Meta's Llama 2 models.")
     assert has_span("How much money did Mistral raise?", "Mistral closed a round of about €385 million.")
     assert not has_span("When was Mistral founded?", "Mistral was founded by three researchers.")
