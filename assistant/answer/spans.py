@@ -43,7 +43,7 @@ KINDS = [
                          r"|\b(?:what|which) (?:valuation|price|sum|revenue|fine|salary|budget)\b|\bhow much (?:is|was) \w+(?: \w+)? (?:worth|valued)\b"
                          r"|\b(?:revenue|valuation|price tag)\b|\b(?:what|which) (?:is|was|are|were) the (?:\w+ )?(?:fine|penalty|price|salary|prize|payout|value)s?"
                          r"(?=\s*\?|\s+(?:for|of|on|in|under|that|which|it|they|he|she|the|a|an|\w+ed)\b)", re.I)),
-    ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b", re.I)),
+    ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b|\bhow old\b|\b(?:at )?what age\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\b(?:in |on )?(?:what|which) (?:year|date|day|month)\b|\bhow soon\b", re.I)),
     # "What role…", "which type of…": answered by a common noun, not a name.
     ("name", re.compile(PERSON.pattern + "|" + WHERE.pattern + r"|\bwhat (?:is|was|are|were) the name\b|\bcalled\b|\b(?:which|what)\b(?!\s+(?:role|kind|type|sort|part|happens|happened|did|does|do|is|was|are|were)\b)", re.I)),

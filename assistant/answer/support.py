@@ -148,6 +148,7 @@ def support_scores(
     if not sentences:
         return []
     scores = [0.0] * len(sentences)
+    weights = preamble_discounted(question, weights)
     asked_terms = terms(question)
     # A sentence with no word the question lacks only restates it (a quiz's preamble, word for word).
     eligible = [i for i, (sentence, passage) in enumerate(sentences) if terms(sentence) - asked_terms and type_checks(question, sentence, passage)]
@@ -168,6 +169,20 @@ def support_scores(
             if name_asked and not short_span(question, sentences[i][0], sentences[i][1].text):
                 scores[i] *= NAME_MISSING  # "Which retailer…?" and the sentence names nobody the question does not
     return scores
+
+
+PREAMBLE_WEIGHT = 0.5  # a term only the question's preamble has, against one of the question proper
+
+
+def preamble_discounted(question: str, weights: Callable[[str], float]) -> Callable[[str], float]:
+    """Term weights for a question that opens with what happened ("Grocery prices rose 13% this year.
+    Which item showed the largest spike?"): the last sentence asks, the ones before set the scene, and a
+    sentence restating the scene is no answer, so terms only the scene has count PREAMBLE_WEIGHT."""
+    spans = split_sentences(question)
+    if len(spans) < 2:
+        return weights
+    asked = {stem(t) for t in tokenize(question[spans[-1][0] : spans[-1][1]])}
+    return lambda term: weights(term) * (1.0 if stem(term) in asked else PREAMBLE_WEIGHT)
 
 
 NAME_MISSING = 0.85  # support kept by a sentence without a new name when a name is asked for (eval/reports/offline-answer-sweep.md)

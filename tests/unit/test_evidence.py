@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.answer.support import TermWeights, answer_description, support_scores, type_checks, weighted_coverage
+from assistant.answer.support import PREAMBLE_WEIGHT, TermWeights, answer_description, preamble_discounted, support_scores, type_checks, weighted_coverage
 from assistant.retrieval import ARTICLE_BONUS, LEDE_MARGIN, aggregate_articles, diversify, lede_first
 from assistant.tokens import terms
 from assistant.types import Filters, Passage
@@ -85,6 +85,17 @@ def test_a_sentence_that_only_restates_the_question_does_not_support_it() -> Non
     restated, answer = passage("Nearly three years since the pandemic began, the most infectious variant yet has arrived."), passage("The most infectious variant yet is called BA.5.")
     scores = support_scores(question, [(restated.text, restated), (answer.text, answer)], embedder, TermWeights.general())
     assert scores[0] == 0.0 < scores[1]
+
+
+def test_terms_only_the_preamble_has_count_less_than_those_of_the_question_proper() -> None:
+    question = "Grocery prices rose sharply over the last year. Which item showed the largest spike?"
+    weights = preamble_discounted(question, lambda term: 1.0)
+    assert weights("spike") == 1.0 and weights("grocery") == PREAMBLE_WEIGHT < 1.0
+    scene = "Grocery prices rose over the last year, the labour statistics office said."
+    answer = "Eggs showed the largest spike, up 38%."
+    assert weighted_coverage(question, answer, weights) > weighted_coverage(question, scene, weights)
+    assert weighted_coverage(question, answer, lambda term: 1.0) < weighted_coverage(question, scene, lambda term: 1.0)  # why: undiscounted, the scene wins
+    assert preamble_discounted("Which item showed the largest spike?", len) is len  # one sentence: nothing to discount
 
 
 def test_diversify_caps_passages_per_article_and_tops_up() -> None:

@@ -23,6 +23,7 @@ SPANS = [
     ("About how much does it cost to raise a child?", "In 2022 the couple spent 310,605 dollars raising a child born in 2005.", "310,605 dollars"),
     ("How many cards were found in the attic?", "In 2022, a collector found 1952 cards in an attic in Ohio.", "1952"),
     ("How many months was her detention extended?", "The court ruled the WNBA star's detention be extended six months pending its outcome.", "6"),
+    ("A teenager flew around the world solo. How old is he?", "A 17-year-old pilot became the youngest person to fly solo around the world.", "17"),
     ("How many cards were sold?", "Since 2019 the auction house has sold 40 cards from 1952.", "40"),
     # "What is the biggest fine…" asks for money (not "the fine print").
     ("What is the biggest fine it allows?", "The act was agreed in 2023; companies can be fined up to €35 million or 7% of turnover.", "€35 million"),
