@@ -53,6 +53,7 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("higher-ranked sentence stating the same short answer at half the best support", {"assistant.answer.extractive.CORROBORATED": 0.5}),
     ("a question's preamble weighs as much as the question proper", {"assistant.answer.support.PREAMBLE_WEIGHT": 1.0}),
     ("a question's preamble at 0.2", {"assistant.answer.support.PREAMBLE_WEIGHT": 0.2}),
+    ("\"which country/state\": any name, not only a place's (no pycountry)", {"assistant.answer.spans._PLACE_HEADS": set()}),
     ("no two-hop answers", {"assistant.answer.bridge.FIRST_HOPS": 0}),
     ("follow-ups carry the earlier question whole, not the names of that turn", {"assistant.answer.extractive.carry_subject": _carries_the_question}),
     ("\"what did X say\": any sentence, not only one where X says it", {"assistant.answer.support.SAYING_ASKED": re.compile(r"(?!)")}),

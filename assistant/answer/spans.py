@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..tokens import STOPWORDS, stem, terms
+from .places import PLACE_NOUNS, place_named
 
 MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -52,6 +53,7 @@ KINDS = [
 _HEAD = re.compile(r"\bname of (?:the |a |an |its |their |his |her )?(?:new |latest |first )?([a-z]+)|\b(?:which|what) ([a-z]+)\b", re.I)
 _NOT_HEADS = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could", "happens",
               "happened", "kind", "type", "sort", "part", "role", "of", "the", "a", "an"}
+_PLACE_HEADS = {stem(noun) for noun in PLACE_NOUNS}
 _A_YEAR = re.compile(rf"(?:\b(?:in|since|from|by|until|of|early|late|mid)|{MONTH}(?:\s\d{{1,2}},?)?)[\s-](?:1[89]|20)\d\d$")
 # Capitalised only because a sentence starts with it, or a date: not a name.
 _NOT_NAMES = STOPWORDS | {"in", "on", "at", "after", "before", "while", "since", "under", "last", "this", "however", "yet", "still",
@@ -147,7 +149,15 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
         return place and not _AT_PLACE.search(sentence[max(0, span[0] - 8) : span[0]])
 
     head = _head_noun(question)
+    # Asked "which country" (state, continent), only a span naming one answers, as that place's name.
+    named_place = {(s, e): place_named(sentence[s:e]) for s, e in candidates} if head in _PLACE_HEADS else {}
+    if named_place:
+        candidates = [span for span in candidates if named_place[span]]
+        if not candidates:
+            return ""
     start, end = min(candidates, key=lambda span: (not _beside(head, sentence, span), bool(terms(sentence[span[0] : span[1]]) & asked), not_a_place(span), distance(span), span[0]))
+    if named_place:
+        return named_place[(start, end)]
     span = sentence[start:end]
     if kind == "number":
         return NUMBER_WORDS.get(span.lower(), span)
