@@ -33,6 +33,9 @@ DENSE_WEIGHT = 0.5
 # The noun phrase after "how many", up to a function word: its last word is what is counted
 # ("how many positive monkeypox cases are…" counts cases, not "positive").
 HOW_MANY = re.compile(r"\bhow many ((?:[\w-]+ )*?[\w-]+)(?= (?:" + "|".join(sorted(STOPWORDS)) + r"|can|may|might|must|should|remain|still)\b|[^\w\s-]|$)", re.I)
+# "What valuation did the round give Mistral?" is answered by a sentence about a valuation ("valued the
+# firm at $2 billion"), not by another amount ("closed a $415 million round"): the noun is what is counted.
+AMOUNT_OF = re.compile(r"\b(?:what|which) (valuation|value|price|revenue|salary|budget)\b", re.I)
 # "What did Sam Altman say about…?" is answered by what that speaker said: "Altman said", "said Altman".
 SAYING_ASKED = re.compile(r"\bwhat did ([\w’'. -]+?) (?:say|tell|write|claim|argue)\b", re.I)
 SAID = r"(?:said|says|told|tells|spoke|speaks|wrote|writes|stated|states|argued|argues|claimed|claims|added|warned|noted)"
@@ -109,7 +112,7 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     """False when the sentence cannot be the kind of answer the question asks for."""
     if not has_span(question, sentence):
         return False
-    many = HOW_MANY.search(question)
+    many = HOW_MANY.search(question) or AMOUNT_OF.search(question)
     counted = many.group(1).split()[-1].lower() if many else None
     if counted and counted not in STOPWORDS and stem(counted) not in {stem(t) for t in tokenize(sentence)}:
         return False

@@ -25,6 +25,10 @@ def test_how_many_needs_a_number_and_the_counted_noun() -> None:
     # The counted noun ends its phrase: "positive" describes the cases counted.
     assert type_checks("Approximately how many positive monkeypox cases are in the US?", "The U.S. had reported more than 7,100 confirmed cases.", p)
     assert not type_checks("How many positive monkeypox cases are there?", "The U.S. had reported 7,100 positive tests.", p)
+    # "What valuation…" counts a valuation: another amount in the sentence is not it.
+    question = "What valuation did the funding round that included Salesforce and Nvidia give Mistral?"
+    assert not type_checks(question, "In December, the startup closed a $415 million round, including Salesforce Inc. and Nvidia Corp.", p)
+    assert type_checks(question, "The financing valued the firm at about $2 billion.", p)
 
 
 def test_when_needs_a_date() -> None:
