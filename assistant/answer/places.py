@@ -25,7 +25,8 @@ def places() -> frozenset[str]:
     names: set[str] = set(CONTINENTS) | set(COMMON_NAMES) | set(COMMON_NAMES.values())
     for country in pycountry.countries:
         names.add(country.name.split(",")[0])  # "Korea, Republic of" → "Korea"
-        names.update(getattr(country, attr) for attr in ("common_name",) if hasattr(country, attr))
+        if hasattr(country, "common_name"):  # "North Korea", "Vietnam"
+            names.add(country.common_name)
     names.update(state.name for state in pycountry.subdivisions.get(country_code="US") or [])
     return frozenset(names)
 
@@ -55,4 +56,9 @@ def _place_of_adjective(word: str, known: frozenset[str]) -> str:
     if not match:
         return ""
     root = match.group(1)
-    return next((place for place in sorted(known, key=len) if place.rstrip("aeiouy") in (root, root.rstrip("aeiouy")) and len(place) > 3), "")
+    return next((place for place in _shortest_first(known) if place.rstrip("aeiouy") in (root, root.rstrip("aeiouy")) and len(place) > 3), "")
+
+
+@cache
+def _shortest_first(known: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(known, key=lambda place: (len(place), place)))

@@ -124,7 +124,8 @@ def short_span(question: str, sentence: str, context: str = "") -> str:
     "Through which cloud will Mistral's models be available?"); for "where", a name after "in", "at",
     "from"… before others ("…Orion spacecraft, sits at Kennedy Space Center in Florida"). Then the nearest to a word the
     question and sentence share wins, the earlier on a tie. Asked "who", a surname comes with the first
-    name the passage gives it ("Mensch" → "Arthur Mensch").
+    name the passage gives it ("Mensch" → "Arthur Mensch"). Asked "which country" (state, continent), only
+    a span naming one answers, as the place's name (places.py: "Saudi Arabian officials" → "Saudi Arabia").
     """
     kind = answer_kind(question)
     if kind is None:
