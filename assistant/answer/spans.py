@@ -176,6 +176,7 @@ def _head_noun(question: str) -> str | None:
 
 # Nouns for an organisation: asked "which startup", the name beside "the French company" is it.
 _ORGANISATIONS = ("company", "companies", "firm", "startup", "start-up", "business", "corporation", "outfit", "lab", "group")
+_ORGANISATION_HEADS = {stem(word) for word in _ORGANISATIONS}
 
 
 def _beside(head: str | None, sentence: str, span: tuple[int, int]) -> bool:
@@ -185,7 +186,7 @@ def _beside(head: str | None, sentence: str, span: tuple[int, int]) -> bool:
     if head is None:
         return False
     noun = rf"\b{re.escape(head)}\w*"
-    if head in {stem(word) for word in _ORGANISATIONS}:
+    if head in _ORGANISATION_HEADS:
         noun = rf"\b(?:{'|'.join(_ORGANISATIONS)})\b"
     before = re.search(rf"{noun}(?:,? (?:called|named|dubbed|known as))?,? $", sentence[: span[0]], re.I)
     after = re.match(rf",? (?:its|their|his|her|the|a|an) (?:[\w-]+ ){{0,3}}{noun}", sentence[span[1] :], re.I)
