@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     strip_time_words: bool = Field(True, description="Search without the time words the frame was read from ('this week').")
     tentative_shoulder: float = Field(0.9, ge=0, le=1, description="date_shoulder for a frame no words, flags or --as-of named (the week before the as-of date, default today) or vague words read ('recently'): preferred softly.")
     tentative_floor: float = Field(0.5, ge=0, le=1, description="date_floor for such a frame.")
+    other_words: bool = Field(True, description="When no sentence clears min_relevance, search and score again with the question's words that no indexed text uses met by the words WordNet relates to them ('tongues' / 'languages'; answer/related.py).")
     min_relevance: float = Field(0.35, ge=0.0, le=1.0, description="Below this support (evidence.support_scores) of the best sentence the assistant abstains; 0.35 measured best on the seed set (eval/reports).")
 
     # --- answering (LLM) ---

@@ -9,14 +9,16 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from .answer import Answer, Answerer, History, OnToken
+from .answer import Answer, Answerer, History, OnToken, OtherWords
+from .answer.related import RelatedWords
 from .answer.support import TermWeights
 from .config import Settings
 from .embeddings import TextEmbeddings, make_embedder
 from .errors import EmptyIndexError, InputError
 from .retrieval import Retriever
 from .store.index import Index
-from .types import Filters, TimeFrame
+from .tokens import tokenize
+from .types import Filters, Passage, TimeFrame
 
 MAX_QUESTION_CHARS = 4000  # longer "questions" are documents pasted by mistake; MiniLM reads 256 word pieces anyway
 
@@ -83,15 +85,33 @@ class Assistant:
         if on_frame:
             on_frame(frame)
         started = time.perf_counter()
-        answer = self.answerer.answer(question, standalone, passages, filters.as_of or date.today(), self.term_weights(), on_token)
+        asked_again: list[list[Passage]] = []
+        other_words = self._other_words(standalone, filters, asked_again) if self.settings.other_words else None
+        answer = self.answerer.answer(question, standalone, passages, filters.as_of or date.today(), self.term_weights(), on_token, other_words)
         timings["answer"] = (time.perf_counter() - started) * 1000
         # What a terminal user waits before the answer starts (an offline answer appears all at once).
         timings["first_token"] = timings["condense"] + timings["retrieve"] + answer.timings_ms.get("first_token", timings["answer"])
         answer.standalone_question = standalone
         answer.timings_ms = timings
         answer.time_frame = frame
-        answer.retrieved = passages
+        answer.retrieved = asked_again[-1] if asked_again else passages
         return answer
+
+    def _other_words(self, standalone: str, filters: Filters, asked_again: list[list[Passage]]) -> OtherWords:
+        """Retrieval again for the question with its words no indexed text uses met by WordNet's related
+        words (answer/related.py), for an answerer that found no support; the passages are kept in ``asked_again``."""
+
+        def again() -> tuple[list[Passage], RelatedWords] | None:
+            weights = self.term_weights()
+            related = RelatedWords(frozenset(word for word in tokenize(standalone) if weights.unused(word)))
+            if not related.words:
+                return None
+            # Twice as deep: the question's own words ranked the passages that failed it.
+            passages, _ = self.retriever.ranked(standalone, 2 * self.settings.k, filters, words=related.expansion(standalone))
+            asked_again.append(passages)
+            return passages, related
+
+        return again
 
     def term_weights(self) -> TermWeights:
         """IDF of the indexed chunks' terms (from the word index: the BM25 sidecar, or the server's counts

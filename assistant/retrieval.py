@@ -138,8 +138,9 @@ class Retriever:
         """The top ``k`` passages for ``question`` (see ``ranked``)."""
         return self.ranked(question, k, filters)[0]
 
-    def ranked(self, question: str, k: int | None = None, filters: Filters | None = None) -> tuple[list[Passage], TimeFrame]:
-        """The top ``k`` passages and the time frame that was preferred.
+    def ranked(self, question: str, k: int | None = None, filters: Filters | None = None, words: str | None = None) -> tuple[list[Passage], TimeFrame]:
+        """The top ``k`` passages and the time frame that was preferred; ``words``: what the word search
+        looks for instead of the question (the question in other words, answer/related.py).
 
         A frame named by the question, the flags or an explicit --as-of is preferred firmly. Without
         one, the week before the as-of date (default today) is preferred softly, as is a frame read
@@ -162,12 +163,13 @@ class Retriever:
             frame = TimeFrame(as_of - timedelta(days=AS_OF_DAYS), as_of, "as_of", firm=False)
         window = self._window(frame, filters)
         # Words before the question's embedding: on a cold start the model may still be loading.
-        lexical = self.lexical.search(question, n, filters) if self.lexical else []
+        words = words or question
+        lexical = self.lexical.search(words, n, filters) if self.lexical else []
         query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         # One dense query, deep enough that its part within the window makes a list of its own
         # (a second, filtered query costs Chroma far more than reading deeper: eval/reports/bench.md).
         dense = self.chunks.nearest(query_vector, max(n, DEEP_DENSE) if window else n, filters)
-        recent_lexical = self.lexical.search(question, n, window) if self.lexical and window is not None else []
+        recent_lexical = self.lexical.search(words, n, window) if self.lexical and window is not None else []
         ids = [chunk_id for hits in (dense, lexical, recent_lexical) for chunk_id, _ in hits]
         days = self.chunks.days_of(ids) if self.settings.recency else {}
         ranked_lists = [[chunk_id for chunk_id, _ in dense[:n]], [chunk_id for chunk_id, _ in lexical]]

@@ -15,10 +15,13 @@ from datetime import date
 from typing import Any, Protocol
 
 from ..types import Passage, TimeFrame
+from .related import RelatedWords
 
 OnToken = Callable[[str], None]
 Weights = Callable[[str], float]  # term → weight (support.TermWeights)
 History = list[tuple[str, str]]  # earlier (question, answer) turns
+# Passages retrieved again for the question in other words, and those words; None when it has none.
+OtherWords = Callable[[], tuple[list[Passage], RelatedWords] | None]
 
 # The one phrase that means "not answerable from the articles": the prompts ask the model to
 # say exactly this, the extractive answerer uses it, and the tests and eval look for it.
@@ -110,8 +113,11 @@ class Answer:
 class Answerer(Protocol):
     """What the engine needs of an answer engine."""
 
-    def answer(self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None) -> Answer:
-        """Answer ``standalone`` (the question as retrieved for) from ``passages``; ``on_token`` sees the text as it is produced."""
+    def answer(
+        self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None, other_words: OtherWords | None = None,
+    ) -> Answer:
+        """Answer ``standalone`` (the question as retrieved for) from ``passages``; ``on_token`` sees the text as it is produced;
+        ``other_words``, called when nothing in ``passages`` supports the question well enough, retrieves again for it in other words."""
         ...
 
     def condense(self, question: str, history: History) -> str:

@@ -20,8 +20,9 @@ from datetime import date
 from ..condense import carry_subject
 from ..embeddings import TextEmbeddings
 from ..types import Passage
-from . import CANNOT_ANSWER, Answer, Citation, History, OnToken, Weights
+from . import CANNOT_ANSWER, Answer, Citation, History, OnToken, OtherWords, Weights
 from .bridge import answer_in_two_hops
+from .related import RelatedWords
 from .spans import answer_kind, short_span
 from .support import scored_candidates
 
@@ -39,8 +40,12 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.min_relevance = min_relevance
 
-    def answer(self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None) -> Answer:
+    def answer(
+        self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None, other_words: OtherWords | None = None,
+    ) -> Answer:
         answer = answer_extractively(standalone, passages, self.embedder, self.min_relevance, weights)
+        if answer.abstained and other_words and (again := other_words()):
+            answer = answer_extractively(standalone, again[0], self.embedder, self.min_relevance, weights, again[1])
         answer.question = question
         if on_token:
             on_token(answer.text)
@@ -50,9 +55,10 @@ class ExtractiveAnswerer:
         return carry_subject(question, history)
 
 
-def answer_extractively(question: str, passages: list[Passage], embedder: TextEmbeddings, min_relevance: float, weights: Weights) -> Answer:
-    """Answer from ``passages`` by quoting; abstain when no sentence's support clears ``min_relevance``."""
-    scored = scored_candidates(question, passages, embedder, weights, focus=True)
+def answer_extractively(question: str, passages: list[Passage], embedder: TextEmbeddings, min_relevance: float, weights: Weights, related: RelatedWords | None = None) -> Answer:
+    """Answer from ``passages`` by quoting; abstain when no sentence's support clears ``min_relevance``
+    (scored with the question's ``related`` words, when it is asked again in other words)."""
+    scored = scored_candidates(question, passages, embedder, weights, focus=True, related=related)
     candidates = [c for _, c in scored]
     ranked = sorted(((score, i) for i, (score, _) in enumerate(scored)), reverse=True)
     if not ranked or ranked[0][0] < min_relevance:

@@ -25,11 +25,12 @@ from ..config import Settings
 from ..embeddings import TextEmbeddings
 from ..tokens import terms
 from ..types import Passage
-from . import CANNOT_ANSWER, Answer, History, OnToken, SentenceCheck, Weights
+from . import CANNOT_ANSWER, Answer, History, OnToken, OtherWords, SentenceCheck, Weights
 from .citations import MarkerStream, Validated, check_sentences, citations_for, retarget, validate
 from .extractive import answer_extractively
 from .models import make_chat_model, stream_text, with_retries
 from .prompts import answer_prompt, condense_prompt, display_date, format_passages, retry_prompt
+from .related import RelatedWords
 from .reply import WordGate, answer_span, has_answer_words, says_cannot_answer, short_answer
 from .support import SUPPORT_BAR, claim_similarity, mentions, scored_candidates, supporting_passages, trim_passages
 
@@ -51,10 +52,16 @@ class GenerativeAnswerer:
         self.retry_chain = retry_prompt() | self.model
         self.condense_chain = condense_prompt() | self.model | StrOutputParser()
 
-    def answer(self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None) -> Answer:
+    def answer(
+        self, question: str, standalone: str, passages: list[Passage], today: date, weights: Weights, on_token: OnToken | None = None, other_words: OtherWords | None = None,
+    ) -> Answer:
         started = time.perf_counter()
         scored = scored_candidates(standalone, passages, self.embedder, weights)
-        if not passages or max((score for score, _ in scored), default=0.0) < self.settings.min_relevance:
+        related: RelatedWords | None = None
+        if self._unsupported(scored) and other_words and (again := other_words()):
+            passages, related = again
+            scored = scored_candidates(standalone, passages, self.embedder, weights, related=related)
+        if not passages or self._unsupported(scored):
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
@@ -76,14 +83,14 @@ class GenerativeAnswerer:
             # questions too (RealTime QA dev, Qwen2.5-1.5B: 14 such declines quoted instead, 8 of them
             # right; seed: none of the 10 unanswerable questions answered: eval/reports/llm.md).
             if self.settings.quote_when_model_declines:
-                fallback = self._extractive(question, standalone, retrieved, weights, gate, started, DECLINED)
+                fallback = self._extractive(question, standalone, retrieved, weights, gate, started, DECLINED, related)
                 if not fallback.abstained:
                     return fallback
             gate.release()
             timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm", timings_ms=timings)
         if not has_answer_words(raw, standalone):  # twice without words: the extractive answer, flagged
-            return self._extractive(question, standalone, retrieved, weights, gate, started, NO_WORDS)
+            return self._extractive(question, standalone, retrieved, weights, gate, started, NO_WORDS, related)
         timings = {"first_token": ((gate.first_shown or time.perf_counter()) - started) * 1000}
         answer = self._cited(question, standalone, raw, passages, weights, timings)
         if len(answer.sentences) == 1 and answer.citations:
@@ -95,10 +102,15 @@ class GenerativeAnswerer:
             answer = self._cited(question, standalone, raw.rstrip() + support, passages, weights, timings)
         return answer
 
-    def _extractive(self, question: str, standalone: str, passages: list[Passage], weights: Weights, gate: WordGate, started: float, why: str) -> Answer:
+    def _unsupported(self, scored: list[tuple[float, Any]]) -> bool:
+        return max((score for score, _ in scored), default=0.0) < self.settings.min_relevance
+
+    def _extractive(
+        self, question: str, standalone: str, passages: list[Passage], weights: Weights, gate: WordGate, started: float, why: str, related: RelatedWords | None = None,
+    ) -> Answer:
         """The extractive answer in place of the model's, flagged ``extractive-fallback`` with ``why``;
         shown unless it declines too."""
-        fallback = answer_extractively(standalone, passages, self.embedder, self.settings.min_relevance, weights)
+        fallback = answer_extractively(standalone, passages, self.embedder, self.settings.min_relevance, weights, related)
         fallback.question = question
         if not fallback.abstained:
             gate.held = ""  # the model's reply is not the answer

@@ -27,6 +27,7 @@ from ..embeddings import TextEmbeddings
 from ..timeframe import RELATIVE_WORDS
 from ..tokens import STOPWORDS, SUFFIXES, stem, terms, tokenize
 from ..types import Passage
+from .related import RelatedWords
 from .spans import NUMBER_WORDS, answer_kind, has_span, short_span
 
 DENSE_WEIGHT = 0.5
@@ -64,14 +65,16 @@ class TermWeights:
         key = stem(term)
         weight = self._cache.get(key)
         if weight is None:
-            # The forms that share the stem (stem() strips SUFFIXES, so they are the stem plus one of them), and
-            # the term itself (a stem that strips two, "times" → "tim", may have no other form that comes back).
-            forms = list(dict.fromkeys(form for form in (term, key, *(key + suffix for suffix in (*SUFFIXES, "es"))) if stem(form) == key))
+            forms = _forms(term)
             weight = self.trust * self._index_rarity(forms) if self.trust else 0.0
             if self.trust < 0.99:  # past that the general estimate moves a weight by under 1%: not worth wordfreq's load
                 weight += (1 - self.trust) * general_rarity(forms)
             self._cache[key] = weight
         return weight
+
+    def unused(self, term: str) -> bool:
+        """No indexed chunk has the term in any form (with no index: none is known to)."""
+        return not any(self._df.get(form, 0) for form in _forms(term))
 
     def _index_rarity(self, forms: list[str]) -> float:
         """BM25's IDF of the stem (df = max over its forms) over that of a word no chunk has."""
@@ -87,6 +90,13 @@ class TermWeights:
         return cls({}, 0)
 
 
+def _forms(term: str) -> list[str]:
+    """The forms that share the term's stem (stem() strips SUFFIXES, so they are the stem plus one of them), and
+    the term itself (a stem that strips two, "times" → "tim", may have no other form that comes back)."""
+    key = stem(term)
+    return list(dict.fromkeys(form for form in (term, key, *(key + suffix for suffix in (*SUFFIXES, "es"))) if stem(form) == key))
+
+
 TRUSTED_CHUNKS = 20  # an index of this many chunks weighs its own IDF and general English equally (measured: eval/reports/offline-answer-sweep.md)
 ZIPF_COMMONEST = 7.0  # "the", "of", "and": Zipf frequency about 7 and more
 
@@ -99,22 +109,34 @@ def general_rarity(forms: list[str]) -> float:
     return min(1.0, max(0.0, 1 - zipf / ZIPF_COMMONEST))
 
 
-def weighted_coverage(question: str, text: str, weights: Callable[[str], float]) -> float:
+RELATED_CREDIT = 0.7  # a question's word met by a word WordNet relates to it ("tongues" / "languages"), against the word itself
+
+
+def weighted_coverage(question: str, text: str, weights: Callable[[str], float], related: RelatedWords | None = None) -> float:
+    """Weighted share of the question's terms that ``text`` has; with ``related``, a term ``text`` says in
+    other words counts RELATED_CREDIT."""
     wanted = set(tokenize(question))
     if not wanted:
         return 0.0
-    present = {stem(t) for t in tokenize(text)}
+    tokens = tokenize(text)
+    present = {stem(t) for t in tokens}
     total = sum(weights(t) for t in wanted)
-    return sum(weights(t) for t in wanted if stem(t) in present) / total if total else 0.0
+
+    def credit(term: str) -> float:
+        if stem(term) in present:
+            return 1.0
+        return RELATED_CREDIT if related and related.links(term, tokens) else 0.0
+
+    return sum(weights(t) * credit(t) for t in wanted) / total if total else 0.0
 
 
-def type_checks(question: str, sentence: str, passage: Passage) -> bool:
+def type_checks(question: str, sentence: str, passage: Passage, related: RelatedWords | None = None) -> bool:
     """False when the sentence cannot be the kind of answer the question asks for."""
     if not has_span(question, sentence):
         return False
     many = HOW_MANY.search(question) or AMOUNT_OF.search(question)
     counted = many.group(1).split()[-1].lower() if many else None
-    if counted and counted not in STOPWORDS and stem(counted) not in {stem(t) for t in tokenize(sentence)}:
+    if counted and counted not in STOPWORDS and not _has_word(counted, tokenize(sentence), related):
         return False
     saying = SAYING_ASKED.search(question)
     if saying and not _said_by(saying.group(1).split()[-1], sentence):
@@ -128,6 +150,11 @@ def type_checks(question: str, sentence: str, passage: Passage) -> bool:
     return all(set(re.findall(r"\w+", name.lower())) <= context for name in names)
 
 
+def _has_word(word: str, tokens: list[str], related: RelatedWords | None) -> bool:
+    """``tokens`` have ``word`` (any form sharing its stem) or, with ``related``, a word WordNet relates to it."""
+    return stem(word) in {stem(t) for t in tokens} or bool(related and related.links(word, tokens))
+
+
 def _said_by(speaker: str, sentence: str) -> bool:
     """``sentence`` reports what ``speaker`` (a surname, "president") said: "Altman said", "said Altman",
     "according to Altman" — not "Nadella said that Altman would join"."""
@@ -137,6 +164,7 @@ def _said_by(speaker: str, sentence: str) -> bool:
 
 def support_scores(
     question: str, sentences: list[tuple[str, Passage]], embedder: TextEmbeddings, weights: Callable[[str], float], budget: int | None = None, focus: bool = False,
+    related: RelatedWords | None = None,
 ) -> list[float]:
     """Support of each (sentence, its passage) for the question, in [0, 1]; 0 when a type check fails,
     or, with ``focus``, the focus check (see the module docstring); with ``focus``, too, a sentence
@@ -144,7 +172,8 @@ def support_scores(
 
     With ``budget``, only that many sentences are embedded, those covering the question's terms best;
     the rest keep their coverage part alone (embedding is nearly all the cost; the budget's effect is
-    measured in eval/reports/cold-ask.md).
+    measured in eval/reports/cold-ask.md). With ``related``, the question's words may be met in other
+    words (related.py): for coverage, the counted noun and the focus check.
     """
     import numpy as np
 
@@ -154,10 +183,10 @@ def support_scores(
     weights = preamble_discounted(question, weights)
     asked_terms = terms(question)
     # A sentence with no word the question lacks only restates it (a quiz's preamble, word for word).
-    eligible = [i for i, (sentence, passage) in enumerate(sentences) if terms(sentence) - asked_terms and type_checks(question, sentence, passage)]
+    eligible = [i for i, (sentence, passage) in enumerate(sentences) if terms(sentence) - asked_terms and type_checks(question, sentence, passage, related)]
     for i in eligible:
         sentence, passage = sentences[i]
-        scores[i] = (1 - DENSE_WEIGHT) * weighted_coverage(question, f"{passage.title} {sentence}", weights)
+        scores[i] = (1 - DENSE_WEIGHT) * weighted_coverage(question, f"{passage.title} {sentence}", weights, related)
     chosen = sorted(eligible, key=lambda i: -scores[i])[:budget]
     if not chosen:
         return scores
@@ -165,13 +194,21 @@ def support_scores(
     asked = focus_terms(question, [passage for _, passage in sentences]) if focus else set()
     name_asked = focus and answer_kind(question) == "name"
     for i, similarity in zip(chosen, vectors[1:] @ vectors[0]):
-        if asked and not asked & terms(sentences[i][0]) and similarity < DENSE_CARRIES:
+        if asked and not _asks_about(question, asked, sentences[i][0], related) and similarity < DENSE_CARRIES:
             scores[i] = 0.0  # about the question's subject, but none of what it asks about
         else:
             scores[i] += DENSE_WEIGHT * float(similarity)
             if name_asked and not short_span(question, sentences[i][0], sentences[i][1].text):
                 scores[i] *= NAME_MISSING  # "Which retailer…?" and the sentence names nobody the question does not
     return scores
+
+
+def _asks_about(question: str, asked: set[str], sentence: str, related: RelatedWords | None) -> bool:
+    """The sentence has one of the ``asked`` terms (focus_terms) of the question, or, with ``related``, a word
+    WordNet relates to one of the question's words no article uses: "What price tag…?" (the answer's
+    description, not asked) answered by "valued the firm at…" is what a paraphrase looks like."""
+    tokens = tokenize(sentence)
+    return bool(asked & {stem(t) for t in tokens}) or bool(related and any(related.links(w, tokens) for w in tokenize(question)))
 
 
 PREAMBLE_WEIGHT = 0.5  # a term only the question's preamble has, against one of the question proper
@@ -312,7 +349,9 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     return found
 
 
-def scored_candidates(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float], focus: bool = False) -> list[tuple[float, Candidate]]:
+def scored_candidates(
+    question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float], focus: bool = False, related: RelatedWords | None = None,
+) -> list[tuple[float, Candidate]]:
     """Each candidate sentence of ``passages`` with its support for ``question``, in passage order.
 
     ``focus``: the extractive answerer's focus check. Not for a model's prompt: measured with
@@ -320,7 +359,7 @@ def scored_candidates(question: str, passages: list[Passage], embedder: TextEmbe
     instead of 11.5% and gold contained fell from 0.532 to 0.475 (the model reads paraphrase better).
     """
     candidates = candidate_sentences(passages)
-    return list(zip(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights, SENTENCE_BUDGET, focus), candidates))
+    return list(zip(support_scores(question, [(c.text, c.passage) for c in candidates], embedder, weights, SENTENCE_BUDGET, focus, related), candidates))
 
 
 def best_relevance(question: str, passages: list[Passage], embedder: TextEmbeddings, weights: Callable[[str], float], focus: bool = True) -> float:

@@ -222,6 +222,22 @@ def test_unanswerable_question_abstains(assistant: Assistant) -> None:
     assert answer.citations == []
 
 
+def test_a_folder_of_one_article_answers_a_question_in_other_words(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Seed q25 over the Bloomberg article alone, which says "financing", never "funding": the question's
+    own words find no support, the second pass (WordNet's words for "funding") quotes the valuation."""
+    question = "What valuation did the funding round that included Salesforce and Nvidia give Mistral?"
+    settings = Settings(index=tmp_path / "index")
+    index = Index(settings, embedder, create=True)
+    ingest([SEEDS / "000_14502852d82c6bda.txt"], settings, index=index)
+
+    answer = Assistant(settings, index=index).ask(question)
+    assert not answer.abstained
+    assert answer.short_answer == "$2 billion"
+    assert [c.quote for c in answer.citations] == ["The financing valued the firm at about $2 billion."]
+    assert answer.retrieved == answer.passages  # those of the second retrieval, the ones cited
+    assert Assistant(settings.model_copy(update={"other_words": False}), index=index).ask(question).abstained
+
+
 def test_follow_up_is_rewritten_offline(assistant: Assistant) -> None:
     answer = assistant.ask("How much did it invest?", history=[("Which company has invested most in OpenAI?", "Microsoft.")])
     assert answer.standalone_question == "How much did it invest? (OpenAI; Microsoft)"
