@@ -7,18 +7,32 @@ If the answering sentence of a paraphrase ("How many tongues…" / "fluent in fi
 closer to its question than the closest sentence of any question the seeds cannot answer is to that
 question, a similarity bar could answer paraphrases without answering the unanswerable. The table
 says whether such a bar exists for all-MiniLM-L6-v2.
+
+A second table follows each question through the engine's second pass (answer/related.py): the
+question's words no seed uses, met by the words WordNet relates to them, retrieval twice as deep,
+and the support score of the answering sentence against the best sentence, at RELATED_CREDIT as it is
+and at full credit.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from assistant.answer import support
+from assistant.answer.related import RelatedWords
 from assistant.chunking import split_sentences
+from assistant.config import Settings
 from assistant.embeddings import LocalMiniLM
+from assistant.engine import Assistant
+from assistant.ingest import ingest
+from assistant.store.index import Index
+from assistant.tokens import tokenize
+from assistant.types import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_CHARS = 25
@@ -68,9 +82,46 @@ def main() -> int:
            f" {len(unanswerable_closest)} unanswerable questions through as well." if closest_answers else "."),
         "For the others a sentence about something else is closer to the question than the one that answers it.",
     ]
+    lines += second_pass(embedder, [q for q in questions if q["type"] in ("paraphrase", "unanswerable")])
     args.out.write_text("\n".join(lines) + "\n")
     print(f"report: {args.out}")
     return 0
+
+
+def second_pass(embedder: LocalMiniLM, questions: list[dict]) -> list[str]:
+    """The table of the engine's second pass over an index of seeds/ (built in a temporary folder)."""
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(index=Path(folder) / "index")
+        index = Index(settings, embedder, create=True)
+        ingest([ROOT / "seeds"], settings, index=index)
+        assistant = Assistant(settings, index=index)
+        weights = assistant.term_weights()
+        credits = (support.RELATED_CREDIT, 1.0)
+        lines = [
+            "",
+            "## Asked again in other words (the engine's second pass)",
+            "",
+            f"Support scores (answerer's bar {settings.min_relevance}) over an index of seeds/, retrieval {2 * settings.k} deep; "
+            f"a related word counts {credits[0]} of the word itself (RELATED_CREDIT), or 1.0.",
+            "",
+            "| id | words no seed uses | answering sentence | best sentence | answering, at 1.0 | best, at 1.0 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for question in questions:
+            text = question["question"]
+            related = RelatedWords(frozenset(word for word in tokenize(text) if weights.unused(word)))
+            passages, _ = assistant.retriever.ranked(text, 2 * settings.k, Filters(), words=related.expansion(text))
+            quotes = [s["quote"] for s in question.get("support") or []]
+            cells = []
+            for credit in credits:
+                support.RELATED_CREDIT = credit
+                scored = support.scored_candidates(text, passages, embedder, weights, focus=True, related=related)
+                gold = [score for score, c in scored if any(quote in c.text for quote in quotes)]
+                best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+                cells += [f"{max(gold):.2f}" if gold else ("not retrieved" if quotes else "—"), f"{best[0]:.2f}" + (" ✓" if best[0] >= settings.min_relevance else "")]
+            support.RELATED_CREDIT = credits[0]
+            lines.append(f"| {question['id']} | {', '.join(sorted(related.words)) or '—'} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
+        return lines
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def general_rarity(forms: list[str]) -> float:
     return min(1.0, max(0.0, 1 - zipf / ZIPF_COMMONEST))
 
 
-RELATED_CREDIT = 0.7  # a question's word met by a word WordNet relates to it ("tongues" / "languages"), against the word itself
+RELATED_CREDIT = 0.7  # a question's word met by a word WordNet relates to it ("tongues" / "languages"), against the word itself; 1.0 answers two seed paraphrases wrongly and one unanswerable question (eval/reports/paraphrase-similarity.md)
 
 
 def weighted_coverage(question: str, text: str, weights: Callable[[str], float], related: RelatedWords | None = None) -> float:
