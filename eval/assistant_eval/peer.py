@@ -30,7 +30,7 @@ Progress = Callable[[int, int], None]
 PEER_DESCRIPTION = (
     "LangChain RAG tutorial pipeline: RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True) "
     "over each article's text, a Chroma collection (default settings) with the same local MiniLM embedder, similarity_search top-4; "
-    "no hybrid search, re-ranking, date preference or follow-up rewriting. Its answer comes from the same extractive answerer "
+    "no hybrid search, re-ranking, date preference, follow-up rewriting or second retrieval in other words. Its answer comes from the same extractive answerer "
     "(assistant.answer.extractive, same min_relevance and term weights) over its 4 chunks, so the answerer is held equal and only "
     "chunking and retrieval differ. Its Hit@k and MRR use the same cut-offs over its similarity ranking."
 )
