@@ -58,10 +58,12 @@ class GenerativeAnswerer:
         started = time.perf_counter()
         scored = scored_candidates(standalone, passages, self.embedder, weights)
         related: RelatedWords | None = None
-        if self._unsupported(scored) and other_words and (again := other_words()):
+        bar = self.settings.min_relevance
+        if self._best(scored) < bar and other_words and (again := other_words()):
             passages, related = again
             scored = scored_candidates(standalone, passages, self.embedder, weights, related=related)
-        if not passages or self._unsupported(scored):
+            bar = min(bar, self.settings.other_words_min_relevance)
+        if not passages or self._best(scored) < bar:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
@@ -102,8 +104,9 @@ class GenerativeAnswerer:
             answer = self._cited(question, standalone, raw.rstrip() + support, passages, weights, timings)
         return answer
 
-    def _unsupported(self, scored: list[tuple[float, Any]]) -> bool:
-        return max((score for score, _ in scored), default=0.0) < self.settings.min_relevance
+    @staticmethod
+    def _best(scored: list[tuple[float, Any]]) -> float:
+        return max((score for score, _ in scored), default=0.0)
 
     def _extractive(
         self, question: str, standalone: str, passages: list[Passage], weights: Weights, gate: WordGate, started: float, why: str, related: RelatedWords | None = None,

@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage
 
 from assistant.answer import CANNOT_ANSWER
 from assistant.answer.generative import DECLINED, NO_WORDS, GenerativeAnswerer
+from assistant.answer.related import RelatedWords
 from assistant.answer.reply import WordGate, has_answer_words, short_answer
 from assistant.answer.support import TermWeights
 from assistant.config import Settings
@@ -228,3 +229,26 @@ def test_the_gate_holds_a_reply_only_while_it_may_be_the_sentinel() -> None:
     assert declined == []
     gate.release()
     assert "".join(declined).strip() == CANNOT_ANSWER
+
+
+def test_a_question_in_other_words_reaches_the_model_at_its_own_bar(embedder) -> None:  # type: ignore[no-untyped-def]
+    """Nothing retrieved supports "tongues" in the question's own words, so the model is not asked; the
+    passages retrieved again in other words are shown to it at other_words_min_relevance."""
+    question = "How many tongues is the new flagship model fluent in?"
+    text = "Mistral Large, the flagship, is fluent in five languages."
+    languages = [Passage("c:h:0-57", "c", "Mistral Large", "bloomberg", "", "2024-02-26", 0, len(text), text)]
+    calls: list[str] = []
+
+    def other_words():  # type: ignore[no-untyped-def]
+        calls.append("again")
+        return languages, RelatedWords(frozenset({"tongues", "flagship"}))
+
+    declined, model = chain_with(embedder, "Five [1]", min_relevance=0.95, other_words_min_relevance=0.95)
+    answer = declined.answer(question, question, PASSAGES, date(2024, 2, 27), TermWeights.general(), other_words=other_words)
+    assert answer.abstained and calls == ["again"] and model.sent == [], "below both bars the model is never asked"
+
+    chain, model = chain_with(embedder, "Five [1]", min_relevance=0.95, other_words_min_relevance=0.2)
+    answer = chain.answer(question, question, PASSAGES, date(2024, 2, 27), TermWeights.general(), other_words=other_words)
+    assert not answer.abstained and answer.short_answer == "Five"
+    assert answer.passages == languages and [c.quote for c in answer.citations][-1] == text
+    assert "fluent in five languages" in "\n".join(str(m.content) for m in model.sent[0])
