@@ -82,10 +82,6 @@ class Settings(BaseSettings):
 
     # --- answering (LLM) ---
     model: str | None = Field(None, description="Chat model name; unset means the offline extractive answerer.")
-    other_words_min_relevance: float = Field(
-        0.25, ge=0.0, le=1.0,
-        description="min_relevance for the model on the second pass in other words: the bar was set on the question's own words, and the model reads a paraphrase that WordNet's words only half reach (eval/reports/llm.md).",
-    )
     base_url: str | None = Field(
         None,
         validation_alias=AliasChoices("base_url", "ASSISTANT_BASE_URL", "OPENAI_BASE_URL"),

@@ -58,12 +58,12 @@ class GenerativeAnswerer:
         started = time.perf_counter()
         scored = scored_candidates(standalone, passages, self.embedder, weights)
         related: RelatedWords | None = None
-        bar = self.settings.min_relevance
-        if self._best(scored) < bar and other_words and (again := other_words()):
+        # The second pass at the same bar: at 0.25 the model answered 3 more seed paraphrases, 1 right and
+        # 2 from the wrong article (citation precision 0.917 → 0.846; eval/reports/llm.md).
+        if self._best(scored) < self.settings.min_relevance and other_words and (again := other_words()):
             passages, related = again
             scored = scored_candidates(standalone, passages, self.embedder, weights, related=related)
-            bar = min(bar, self.settings.other_words_min_relevance)
-        if not passages or self._best(scored) < bar:
+        if not passages or self._best(scored) < self.settings.min_relevance:
             if on_token:
                 on_token(CANNOT_ANSWER)
             return Answer(question, CANNOT_ANSWER, abstained=True, passages=passages, engine="llm")
