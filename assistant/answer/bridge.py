@@ -126,13 +126,24 @@ def answer_in_two_hops(
                     combined = first_score * score
                     if score < max(min_relevance, bar) or score == bar or (best and combined <= best.score):
                         continue
-                    if not terms(bridge) <= terms(f"{second.passage.title} {second.passage.text}"):
+                    if not _names(bridge, f"{second.passage.title} {second.passage.text}", weights):
                         continue  # the answer must be about the bridge
                     short = short_span(asked, second.text, second.passage.text)
                     if kind and not short or terms(short) & terms(bridge):
                         continue  # the answer about a thing is not the thing
                     best = Hop(first, second, short, combined)
     return best
+
+
+BRIDGE_NAMED = 0.5  # the share of a bridge's term weight a passage must have to be about it
+
+
+def _names(bridge: str, text: str, weights: Callable[[str], float]) -> bool:
+    """Whether ``text`` names ``bridge`` by the words that carry it: "Mistral, formed in early 2023…" is
+    about "Mistral AI" without saying "AI"; a passage saying only "AI" is not."""
+    wanted = terms(bridge)
+    total = sum(weights(t) for t in wanted)
+    return bool(total) and sum(weights(t) for t in wanted & terms(text)) >= BRIDGE_NAMED * total
 
 
 MAIN_COVERED = 0.5  # the share of the question's own predicate a sentence must have to be answering it

@@ -74,3 +74,18 @@ def test_no_second_hop_when_the_clause_sentence_answers_the_rewritten_question_a
     passages = [p for path in sorted(SEEDS.glob("*.txt")) for p in chunked(path)[1]]
     answer = answer_extractively("What valuation did the funding round that included Salesforce and Nvidia give Mistral?", passages, embedder, 0.35, TermWeights.general())
     assert len({c.passage.article_id for c in answer.citations}) == 1 and "€105 million" not in answer.text
+
+
+def test_the_second_hop_may_name_the_bridge_by_its_distinctive_word(embedder) -> None:  # type: ignore[no-untyped-def]
+    """Over one article: the first hop names "Mistral AI"; the passage that answers calls it "Mistral"
+    and never says "AI", as the Bloomberg seed does (one-article q29). A passage naming only "AI" is not about it."""
+    passages = articles(
+        "On Monday, the French company Mistral AI announced a partnership with Microsoft that includes making the startup's models available to customers of Microsoft's Azure cloud.",
+        "Mistral, formed in early 2023 by former engineers at Google's DeepMind and Meta Platforms Inc., has positioned itself as a European champion.",
+    )
+    question = "Which companies had employed the engineers who formed the startup whose models are coming to Microsoft's cloud?"
+    answer = answer_extractively(question, passages, embedder, 0.3, TermWeights.general())
+    assert answer.short_answer == "Google"
+    assert [c.passage.article_id for c in answer.citations] == ["0", "1"]
+    elsewhere = articles(passages[0].text, "Former engineers at Google's DeepMind and Meta Platforms Inc. founded many AI startups in 2023.")
+    assert answer_extractively(question, elsewhere, embedder, 0.3, TermWeights.general()).short_answer != "Google"
