@@ -156,14 +156,15 @@ class Retriever:
         n = self.settings.candidates
         as_of = filters.as_of or date.today()
         frame = frame_for(question, filters) if self.settings.recency else NO_FRAME
+        words = words or question
         if frame.source == "question" and self.settings.strip_time_words:  # the frame has read them; they are not what to match
             question = without_time_words(question, as_of) or question
+            words = without_time_words(words, as_of) or words
         soft = frame.source == "none" or not frame.firm
         if self.settings.recency and frame.source == "none":
             frame = TimeFrame(as_of - timedelta(days=AS_OF_DAYS), as_of, "as_of", firm=False)
         window = self._window(frame, filters)
         # Words before the question's embedding: on a cold start the model may still be loading.
-        words = words or question
         lexical = self.lexical.search(words, n, filters) if self.lexical else []
         query_vector = np.asarray(self.index.embedder.embed_query(question), dtype=np.float32)
         # One dense query, deep enough that its part within the window makes a list of its own

@@ -39,9 +39,11 @@ class RelatedWords:
         return any(_key(token) in related or own in related_stems(token) for token in tokens)
 
     def expansion(self, question: str) -> str:
-        """The question's words, then the words related to those of ``words``: what a word search looks for."""
+        """The question, then the words related to its ``words``: what a word search looks for (the question
+        kept whole, so that the retriever can still take its time words out)."""
         asked = tokenize(question)
-        return " ".join(dict.fromkeys([*asked, *(w for word in asked if word in self.words for w in sorted(related_to(word)))]))
+        related = dict.fromkeys(w for word in asked if word in self.words for w in sorted(related_to(word)) if w not in asked)
+        return " ".join([question, *related])
 
 
 def related_to(word: str) -> set[str]:

@@ -48,9 +48,9 @@ def test_only_the_words_asked_in_other_words_are_related() -> None:
     related = RelatedWords(frozenset({"funding"}))
     assert not related.links("tongues", tokenize("is fluent in five languages"))
     assert not related.links("funding", tokenize("The company hired engineers"))
-    expansion = related.expansion("How many tongues does the funding cover?").split()
-    assert "financing" in expansion and "language" not in expansion
-    assert expansion[:3] == ["many", "tongues", "funding"]  # the question's own words first
+    expansion = related.expansion("How many tongues does the funding cover this week?")
+    assert expansion.startswith("How many tongues does the funding cover this week? ")  # whole: the retriever takes out "this week"
+    assert "financing" in expansion.split() and "language" not in expansion.split()
 
 
 def test_coverage_credits_a_related_word_less_than_the_word_itself() -> None:
