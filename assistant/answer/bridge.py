@@ -141,9 +141,7 @@ BRIDGE_NAMED = 0.5  # the share of a bridge's term weight a passage must have to
 def _names(bridge: str, text: str, weights: Callable[[str], float]) -> bool:
     """Whether ``text`` names ``bridge`` by the words that carry it: "Mistral, formed in early 2023…" is
     about "Mistral AI" without saying "AI"; a passage saying only "AI" is not."""
-    wanted = terms(bridge)
-    total = sum(weights(t) for t in wanted)
-    return bool(total) and sum(weights(t) for t in wanted & terms(text)) >= BRIDGE_NAMED * total
+    return _weight_share(terms(bridge), text, weights) >= BRIDGE_NAMED
 
 
 MAIN_COVERED = 0.5  # the share of the question's own predicate a sentence must have to be answering it
@@ -152,9 +150,13 @@ MAIN_COVERED = 0.5  # the share of the question's own predicate a sentence must 
 def _covers(sentence: str, main: str, question: str, weights: Callable[[str], float]) -> bool:
     """Whether ``sentence`` has most of ``main``'s words (the question less its clause and the words
     describing the answer): "Which venture firm led [the round that…]?" and "The round was led by…"."""
-    wanted = terms(main) - answer_description(question)
+    return _weight_share(terms(main) - answer_description(question), sentence, weights) >= MAIN_COVERED
+
+
+def _weight_share(wanted: set[str], text: str, weights: Callable[[str], float]) -> float:
+    """The share of the ``wanted`` terms' weight that ``text`` has (0 when they weigh nothing)."""
     total = sum(weights(t) for t in wanted)
-    return bool(total) and sum(weights(t) for t in wanted & terms(sentence)) >= MAIN_COVERED * total
+    return sum(weights(t) for t in wanted & terms(text)) / total if total else 0.0
 
 
 class _Remembered:
