@@ -127,8 +127,8 @@ class GenerativeAnswerer:
         """Citations for the reply's markers, and each sentence's support by what it cites.
 
         The short-answer line ("Colombia") is scored as the question answered by it, so that its quote
-        is the sentence that answers the question, and it counts as supported only if its words occur
-        in what it cites.
+        is the sentence that answers the question, and it counts as supported only if the words of its
+        answer occur in the passage it cites.
         """
         similarity = claim_similarity(self.embedder, weights)
         checked = validate(raw, len(passages))
@@ -145,10 +145,13 @@ class GenerativeAnswerer:
         scoring = as_scored(checked)
         citations = citations_for(scoring, passages, similarity)
         sentences = check_sentences(scoring, citations, passages, similarity, SUPPORT_BAR)
-        if sentences and scoring is not checked:  # the short-answer line, as written, checked by its words
+        if sentences and scoring is not checked:  # the short-answer line checked by the words of its answer
             first = sentences[0]
-            quotes = [c.quote for c in citations if c.n in first.citations] or [c.quote for c in citations] or [p.text for p in passages]
-            support = mentions(short, quotes)
+            # The passage it cites, title included: the answer ("Velveeta") may be named in the title or the
+            # sentence before the one that supports the question. The line's words that restate the question
+            # ("… won the 2022 NHL Stanley Cup Finals") are the question's, not the answer's.
+            cited = [c.passage for c in citations if c.n in first.citations] or [c.passage for c in citations] or passages
+            support = mentions(answer_span(short, standalone), [f"{p.title}\n{p.text}" for p in cited])
             sentences[0] = SentenceCheck(checked.claims[0][0], first.start, first.end, first.citations, support, support >= SUPPORT_BAR)
         return Answer(
             question, checked.text, abstained=False, citations=citations, passages=passages, dropped_markers=checked.dropped,

@@ -288,20 +288,22 @@ def claim_similarity(embedder: TextEmbeddings, weights: Callable[[str], float]) 
 
 
 def mentions(phrase: str, texts: list[str]) -> float:
-    """Share of a short phrase's words that occur in ``texts`` (a word matches one that shares its
-    first five letters, "Europe" / "European"; number words match digits; a missing number scores 0):
-    is a short answer there?"""
+    """Share of a short phrase's words that occur in ``texts`` (a word matches one that shares its stem's
+    first five letters, "Europe" / "European", "years" / "nine-year"; number words match digits; a
+    missing number scores 0): is a short answer there?"""
 
     def key(word: str) -> str:
         word = NUMBER_WORDS.get(word, word)
-        return word if word.isdigit() else word[:5]
+        return word if word.isdigit() else stem(word)[:5]
 
-    wanted = {key(w) for w in tokenize(phrase)} or {key(w) for w in re.findall(r"\w+", phrase.lower())}
+    words = re.findall(r"\w+", phrase.lower())
+    # Digits are kept (tokenize drops "9" of "9 years"): a number is the answer's point.
+    wanted = {key(w) for w in words if w.isdigit() or (len(w) > 1 and w not in STOPWORDS)} or {key(w) for w in words}
     if not wanted:
         return 0.0
     present = {key(w) for text in texts for w in re.findall(r"\w+", text.lower())}
     if any(w.isdigit() and w not in present for w in wanted):
-        return 0.0  # a number is the answer's point: "$40 billion" is not "$13 billion"
+        return 0.0  # "$40 billion" is not "$13 billion"
     return len(wanted & present) / len(wanted)
 
 
