@@ -297,7 +297,7 @@ def mentions(phrase: str, texts: list[str]) -> float:
         return word if word.isdigit() else stem(word)[:5]
 
     words = re.findall(r"\w+", phrase.lower())
-    # Digits are kept (tokenize drops "9" of "9 years"): a number is the answer's point.
+    # Every number is kept (tokenize drops one-character words, the "9" of "9 years"): it is the answer's point.
     wanted = {key(w) for w in words if w.isdigit() or (len(w) > 1 and w not in STOPWORDS)} or {key(w) for w in words}
     if not wanted:
         return 0.0
