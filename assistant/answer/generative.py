@@ -133,6 +133,7 @@ class GenerativeAnswerer:
         similarity = claim_similarity(self.embedder, weights)
         checked = validate(raw, len(passages))
         short = short_answer(checked.text, standalone)
+        span = answer_span(short, standalone)  # the answer inside a line that may restate the question
 
         def as_scored(v: Validated) -> Validated:
             if not v.claims or v.claims[0][0].rstrip(".") != short:
@@ -151,11 +152,11 @@ class GenerativeAnswerer:
             # sentence before the one that supports the question. The line's words that restate the question
             # ("… won the 2022 NHL Stanley Cup Finals") are the question's, not the answer's.
             cited = [c.passage for c in citations if c.n in first.citations] or [c.passage for c in citations] or passages
-            support = mentions(answer_span(short, standalone), [f"{p.title}\n{p.text}" for p in cited])
+            support = mentions(span, [f"{p.title}\n{p.text}" for p in cited])
             sentences[0] = SentenceCheck(checked.claims[0][0], first.start, first.end, first.citations, support, support >= SUPPORT_BAR)
         return Answer(
             question, checked.text, abstained=False, citations=citations, passages=passages, dropped_markers=checked.dropped,
-            moved_markers=moved, engine="llm", timings_ms=timings, short_answer=answer_span(short, standalone), sentences=sentences,
+            moved_markers=moved, engine="llm", timings_ms=timings, short_answer=span, sentences=sentences,
         )
 
     def _reply(self, chain: Any, inputs: dict[str, str], passage_count: int, gate: WordGate) -> str:
